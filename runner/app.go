@@ -89,11 +89,11 @@ func NewApp(ps []Plugin) (*cli.App, error) {
 
 	app := &cli.App{
 		Name:                   "gotwistd",
-		HideHelp:               true,
 		HideHelpCommand:        true,
 		HideVersion:            true,
 		UseShortOptionHandling: false,
-		Flags:                  append(globalFlags(), &cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show this help"}),
+		Flags:                  globalFlags(),
+		CustomAppHelpTemplate:  helpTemplate(ps),
 		OnUsageError:           usageHandler("gotwistd"),
 		ExitErrHandler:         func(*cli.Context, error) {},
 		Action:                 func(c *cli.Context) error { return topLevel(c, ps) },
@@ -111,9 +111,6 @@ func NewApp(ps []Plugin) (*cli.App, error) {
 // topLevel answers a command line without a subcommand.
 func topLevel(c *cli.Context, ps []Plugin) error {
 	switch {
-	case c.Bool("help"):
-		printHelp(c.App.Writer, ps)
-		return nil
 	case c.Bool(flagVersion):
 		fmt.Fprintf(c.App.Writer, "gotwistd (the Go twistd) %s\n%s %s/%s\n", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return nil
@@ -293,6 +290,13 @@ Global options:
 	for _, c := range controlCommands() {
 		fmt.Fprintf(w, "    %-17s%s\n", c.Name, c.Usage)
 	}
+}
+
+// helpTemplate renders the help once, as a template with no actions in it.
+func helpTemplate(ps []Plugin) string {
+	var b strings.Builder
+	printHelp(&b, ps)
+	return strings.ReplaceAll(b.String(), "{{", `{{"{{"}}`)
 }
 
 const pluginHelpTemplate = `Usage: gotwistd [global options] {{.Name}} [options]
