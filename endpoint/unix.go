@@ -123,7 +123,7 @@ func buildUnix(a *args) (Endpoint, error) {
 	case u.Address == "":
 		return nil, bad("address", "address is empty; write e.g. unix:/run/app.sock")
 	case strings.HasPrefix(u.Address, "@"):
-		return nil, bad("address", "address %s is an abstract socket, which gotwistd does not support; write ./%s for a file of that name", quote(u.Address), u.Address)
+		return nil, bad("address", "address %s is an abstract socket, which gotwistd does not support; write %s for a file of that name", quote(u.Address), quote("./"+u.Address))
 	case strings.IndexByte(u.Address, 0) >= 0:
 		return nil, bad("address", "address %s contains a NUL byte", quote(u.Address))
 	case len(u.Address) > maxSocketPath:
