@@ -32,6 +32,8 @@ type Multi struct {
 	phase    phase
 
 	beginOnce sync.Once
+	stopOnce  sync.Once
+	stopErr   error
 }
 
 // NewMulti returns an empty collection called name.
@@ -190,8 +192,14 @@ func (m *Multi) BeginStop() {
 // Stop begins the stop of every child in reverse order without waiting
 // between them, then waits for all of them until ctx ends. Children still
 // stopping then are named in a *StuckError (by their path, when a nested
-// Multi knows which of its own children is stuck).
+// Multi knows which of its own children is stuck). A second Stop returns
+// the first one's result.
 func (m *Multi) Stop(ctx context.Context) error {
+	m.stopOnce.Do(func() { m.stopErr = m.stop(ctx) })
+	return m.stopErr
+}
+
+func (m *Multi) stop(ctx context.Context) error {
 	m.setPhase(stopped)
 	m.BeginStop()
 	children := m.Services()
@@ -230,10 +238,11 @@ func (m *Multi) Stop(ctx context.Context) error {
 		case r := <-done:
 			collect(r)
 		case <-ctx.Done():
-			// A nested Multi watches the same ctx and returns at once with
-			// its own stuck children; wait for those, give up on leaves.
+			// A nested collection (a Multi, or a type embedding one)
+			// watches the same ctx and returns at once naming its own
+			// stuck children; wait for those, give up on leaves.
 			for i := range pending {
-				if _, ok := children[i].(*Multi); !ok {
+				if _, ok := children[i].(collection); !ok {
 					stuck[i] = []string{children[i].Name()}
 					delete(pending, i)
 				}
@@ -265,6 +274,11 @@ func (m *Multi) Reload(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// collection is what a nested Multi, or a type embedding one, offers.
+type collection interface {
+	Services() []Service
 }
 
 // stopAll stops services in reverse order, for rolling back a failed start.

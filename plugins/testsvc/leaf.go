@@ -17,7 +17,7 @@ type leaf struct {
 	start, stop delay
 	fail        bool
 
-	begin sync.Once
+	begin, stopped sync.Once
 }
 
 func (l *leaf) Name() string { return l.name }
@@ -52,13 +52,15 @@ func (l *leaf) BeginStop() {
 // which is what the runner's shutdown deadline exists for.
 func (l *leaf) Stop(context.Context) error {
 	l.BeginStop()
-	if l.stop.forever {
-		select {}
-	}
-	if l.stop.d > 0 {
-		time.Sleep(l.stop.d)
-	}
-	l.log.Info("testsvc stop " + l.name + " done")
+	l.stopped.Do(func() {
+		if l.stop.forever {
+			select {}
+		}
+		if l.stop.d > 0 {
+			time.Sleep(l.stop.d)
+		}
+		l.log.Info("testsvc stop " + l.name + " done")
+	})
 	return nil
 }
 
