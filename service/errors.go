@@ -1,6 +1,7 @@
 package service
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -34,6 +35,13 @@ func (e *StuckError) Error() string {
 func wrap(op string, child Service, err error) error {
 	if err == nil {
 		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var errs []error
+		for _, e := range j.Unwrap() {
+			errs = append(errs, wrap(op, child, e))
+		}
+		return errors.Join(errs...)
 	}
 	if e, ok := err.(*Error); ok {
 		return &Error{Path: child.Name() + "/" + e.Path, Op: e.Op, Err: e.Err}
