@@ -1,0 +1,170 @@
+package web
+
+import (
+	"bytes"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// smallFile is the size up to which a file is read into memory and
+// written with the response headers in one write(2); larger files go out
+// with sendfile(2) where the connection allows it.
+const smallFile = 16 << 10
+
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallFile); return &b }}
+
+var varyAcceptEncoding = []string{"Accept-Encoding"}
+
+// serveFile answers GET or HEAD with a regular file. Conditional requests
+// (If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since,
+// If-Range, in RFC 9110's order) and byte ranges are net/http's
+// ServeContent; this function chooses the representation (a precompressed
+// sidecar, gzip on the fly, or the file itself), its validators, and
+// screens the Range header first (parseRange).
+func (s *site) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, fi fs.FileInfo, rel string) {
+	h := w.Header()
+	ctype := typeByName(rel, s.opts.defaultType)
+	comp := compressible(ctype)
+	size, mod, suffix := fi.Size(), fi.ModTime(), ""
+	var ae acceptEncoding
+	if v := r.Header["Accept-Encoding"]; len(v) > 0 {
+		ae = parseAcceptEncoding(v)
+	}
+	if s.opts.precompressed && ae.any() {
+		if enc, sf, sfi := s.sidecar(rel, ae); sf != nil {
+			defer sf.Close()
+			f, size, mod, suffix = sf, sfi.Size(), sfi.ModTime(), "-"+enc
+			h["Content-Encoding"] = []string{enc}
+			h["Vary"] = varyAcceptEncoding
+		}
+	}
+	if comp {
+		h["Vary"] = varyAcceptEncoding
+	}
+	h["Content-Type"] = []string{ctype}
+	etag := makeETag(mod, size, suffix)
+	gz := suffix == "" && comp && s.opts.gzip && size >= s.opts.gzipMin && ae.accepts("gzip")
+	if gz {
+		etag = "W/" + etag // the gzip bytes are not fixed: a weak validator
+	}
+	h["Etag"] = []string{etag}
+	screenRange(r, size, gz)
+
+	var content io.ReadSeeker = f
+	out := w
+	if size <= smallFile {
+		bp := smallBufs.Get().(*[]byte)
+		defer smallBufs.Put(bp)
+		n, err := io.ReadFull(f, (*bp)[:size])
+		if err != nil && err != io.ErrUnexpectedEOF {
+			s.readError(w, r, rel, err)
+			return
+		}
+		content = bytes.NewReader((*bp)[:n])
+		out = writerOnly{w} // no ReadFrom: let the body join the headers in one write
+	}
+	if gz {
+		g := &gzipWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
+		http.ServeContent(g, r, "", mod, content)
+		g.close()
+		return
+	}
+	http.ServeContent(out, r, "", mod, content)
+}
+
+// screenRange replaces the Range header with parseRange's verdict, in a
+// form net/http's ServeContent reads the same way, so that absurd headers
+// never reach it. Range only applies to GET (RFC 9110 section 14.2), and
+// not to a response gzipped on the fly.
+func screenRange(r *http.Request, size int64, gz bool) {
+	v := r.Header["Range"]
+	if len(v) == 0 {
+		return
+	}
+	if r.Method != http.MethodGet || gz || len(v) > 1 {
+		delete(r.Header, "Range")
+		return
+	}
+	rs, d := parseRange(v[0], size)
+	if d == rangeWhole {
+		delete(r.Header, "Range")
+		return
+	}
+	r.Header["Range"] = []string{canonicalRange(rs, d, size)}
+}
+
+// makeETag returns a strong validator from the modification time and size
+// (nginx's recipe, with nanoseconds), plus a suffix naming the encoding.
+func makeETag(mod time.Time, size int64, suffix string) string {
+	b := make([]byte, 0, 40)
+	b = append(b, '"')
+	b = strconv.AppendInt(b, mod.UnixNano(), 16)
+	b = append(b, '-')
+	b = strconv.AppendInt(b, size, 16)
+	b = append(b, suffix...)
+	b = append(b, '"')
+	return string(b)
+}
+
+// sidecars are tried in this order among encodings the client rates alike.
+var sidecars = []struct{ enc, ext string }{{"br", ".br"}, {"zstd", ".zst"}, {"gzip", ".gz"}}
+
+// sidecar opens the precompressed FILE.br, FILE.zst or FILE.gz the client
+// accepts best, if one exists as a regular file.
+func (s *site) sidecar(rel string, ae acceptEncoding) (string, *os.File, fs.FileInfo) {
+	best := -1
+	var bestF *os.File
+	var bestFI fs.FileInfo
+	for _, c := range sidecars {
+		q := ae.q(c.enc)
+		if q <= 0 || (best >= 0 && q <= ae.q(sidecars[best].enc)) {
+			continue
+		}
+		f, err := s.root.Open(rel + c.ext)
+		if err != nil {
+			continue
+		}
+		fi, err := f.Stat()
+		if err != nil || !fi.Mode().IsRegular() {
+			f.Close()
+			continue
+		}
+		if bestF != nil {
+			bestF.Close()
+		}
+		best, bestF, bestFI = indexOf(c.enc), f, fi
+	}
+	if bestF == nil {
+		return "", nil, nil
+	}
+	return sidecars[best].enc, bestF, bestFI
+}
+
+func indexOf(enc string) int {
+	for i, c := range sidecars {
+		if c.enc == enc {
+			return i
+		}
+	}
+	return -1
+}
+
+func (s *site) readError(w http.ResponseWriter, r *http.Request, rel string, err error) {
+	s.log.Warn("reading " + rel + ": " + err.Error())
+	detail := "The file could not be read."
+	if s.opts.tracebacks {
+		detail = err.Error()
+	}
+	errorPage(w, r, http.StatusInternalServerError, "Internal Server Error", detail)
+}
+
+// writerOnly hides a ResponseWriter's ReadFrom, so that io.Copy writes a
+// small in-memory body through the response buffer.
+type writerOnly struct{ http.ResponseWriter }
+
+func (w writerOnly) Unwrap() http.ResponseWriter { return w.ResponseWriter }
