@@ -8,6 +8,7 @@ import (
 	"log/syslog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"gopkg.in/natefinch/lumberjack.v2"
 )
@@ -20,6 +21,8 @@ type logOutput struct {
 	level slog.LevelVar
 	file  *lumberjack.Logger // nil unless logging to a file
 	path  string
+	// crashes is set once fatal Go errors should go to the log file.
+	crashes bool
 }
 
 func newLogOutput(debug bool) *logOutput {
@@ -83,7 +86,9 @@ func (l *logOutput) rotate() (bool, error) {
 	if l.file == nil {
 		return false, nil
 	}
-	return true, l.file.Rotate()
+	err := l.file.Rotate()
+	l.followCrashes()
+	return true, err
 }
 
 // reopen closes the log file; the next line opens it again by name, which
@@ -91,7 +96,29 @@ func (l *logOutput) rotate() (bool, error) {
 func (l *logOutput) reopen() {
 	if l.file != nil {
 		_ = l.file.Close()
+		l.followCrashes()
 	}
+}
+
+// sendCrashesHere makes the Go runtime write a fatal error's trace to the
+// log file too, once stderr is /dev/null (twistd writes TWISTD-CRASH.log).
+func (l *logOutput) sendCrashesHere() {
+	l.crashes = true
+	l.followCrashes()
+}
+
+// followCrashes points the crash output at the current log file, after a
+// rotation or reopen moved it.
+func (l *logOutput) followCrashes() {
+	if !l.crashes || l.file == nil {
+		return
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return
+	}
+	_ = debug.SetCrashOutput(f, debug.CrashOptions{})
+	f.Close()
 }
 
 // handOver makes the log file belong to the user the process is about to

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 
 	"github.com/coreos/go-systemd/v22/activation"
@@ -32,6 +33,8 @@ type run struct {
 	devnull *os.File
 	pid     *pidfile
 	prof    *profile
+	notify  *notifier
+	sigs    chan os.Signal
 	failed  chan error // services that stopped serving by themselves
 }
 
@@ -96,6 +99,7 @@ func (r *run) start() error {
 		{"privileged start", r.privilegedStart},
 		{"drop privileges", r.dropPrivileges},
 		{"start services", r.startServices},
+		{"catch signals", r.catchSignals},
 		{"report ready", r.reportReady},
 	}
 	for _, s := range steps {
@@ -118,6 +122,10 @@ func (r *run) openLog() error {
 	}
 	if err := r.out.open(r.opts, r.stdout); err != nil {
 		return err
+	}
+	r.notify = openNotifier()
+	if r.daemon {
+		r.out.sendCrashesHere() // stderr becomes /dev/null once started
 	}
 	r.log.Info(fmt.Sprintf("gotwistd %s (%s %s/%s) starting up.", Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH))
 	r.log.Info(fmt.Sprintf("reactor: %s", r.opts.Reactor))
@@ -216,9 +224,10 @@ func (r *run) startServices() error {
 	return nil
 }
 
-// reportReady lets a waiting parent exit 0.
+// reportReady lets a waiting parent exit 0 and tells systemd.
 func (r *run) reportReady() error {
 	r.log.Info("started")
+	r.notify.send("READY=1\nMAINPID=" + strconv.Itoa(os.Getpid()))
 	if !r.daemon {
 		return nil
 	}

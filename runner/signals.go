@@ -14,8 +14,7 @@ import (
 // status: 0 after a clean stop, 1 when a service failed or missed the
 // shutdown deadline or a second signal cut the stop short.
 func (r *run) waitAndStop() int {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1)
+	sigs := r.sigs
 	defer signal.Stop(sigs)
 
 	code := ExitOK
@@ -39,6 +38,7 @@ func (r *run) waitAndStop() int {
 		}
 	}
 
+	r.notify.send("STOPPING=1")
 	ctx, cancel := context.WithTimeout(context.Background(), r.opts.ShutdownTimeout)
 	defer cancel()
 	done := make(chan error, 1)
@@ -67,11 +67,22 @@ func (r *run) waitAndStop() int {
 	}
 }
 
+// catchSignals installs the handlers at the end of start-up, before the
+// readiness report: a supervisor may send SIGTERM the moment it hears of
+// readiness. Until then signals have their default effect, as in twistd.
+func (r *run) catchSignals() error {
+	r.sigs = make(chan os.Signal, 8)
+	signal.Notify(r.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1)
+	return nil
+}
+
 // handleHousekeeping answers SIGHUP and SIGUSR1, which never stop the
 // process (twistd dies of both when it has no handler).
 func (r *run) handleHousekeeping(sig os.Signal) {
 	switch sig {
 	case syscall.SIGHUP:
+		r.notify.send("RELOADING=1")
+		defer r.notify.send("READY=1")
 		r.out.reopen()
 		r.log.Info("received SIGHUP: reopened the log; reloading services.")
 		if err := r.root.Reload(context.Background()); err != nil {
