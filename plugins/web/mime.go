@@ -31,7 +31,7 @@ var webTypes = map[string]string{
 	".zip": "application/zip", ".gz": "application/gzip", ".tgz": "application/gzip",
 	".bz2": "application/x-bzip2", ".xz": "application/x-xz", ".zst": "application/zstd",
 	".br": "application/octet-stream", ".tar": "application/x-tar",
-	".7z": "application/x-7z-compressed",
+	".7z":  "application/x-7z-compressed",
 	".ics": "text/calendar; charset=utf-8", ".vtt": "text/vtt; charset=utf-8",
 	".atom": "application/atom+xml", ".rss": "application/rss+xml",
 	".epub": "application/epub+zip",

@@ -30,7 +30,8 @@ type byteRange struct{ start, length int64 }
 // parseRange decides how to answer the Range header h for a representation
 // of size bytes (RFC 9110 section 14):
 //
-//   - a unit other than "bytes" (any case) is ignored: rangeWhole;
+//   - a unit other than "bytes" (any case), or an empty representation,
+//     gives rangeWhole;
 //   - a malformed ranges-specifier (no ranges, a non-digit, last < first)
 //     is rejected: rangeUnsatisfiable, as net/http answers it;
 //   - ranges that start at or past the end are dropped; last positions
@@ -41,8 +42,8 @@ type byteRange struct{ start, length int64 }
 //
 // Numbers too large for int64 saturate instead of failing.
 func parseRange(h string, size int64) ([]byteRange, rangeDecision) {
-	if h == "" {
-		return nil, rangeWhole
+	if h == "" || size == 0 {
+		return nil, rangeWhole // an empty file has no ranges: 200, as net/http does
 	}
 	unit, set, ok := strings.Cut(h, "=")
 	if !ok || !strings.EqualFold(strings.TrimSpace(unit), "bytes") {
