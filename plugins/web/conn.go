@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -51,9 +52,14 @@ func (g *guardedListener) release() {
 	}
 }
 
+// Close wakes an Accept waiting for a slot. The bound listener may have
+// been closed already (service.Stream closes it first): that is no error.
 func (g *guardedListener) Close() error {
 	g.closeOnce.Do(func() { close(g.closed) })
-	return g.Listener.Close()
+	if err := g.Listener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
 }
 
 // guardedConn frees its slot once on Close and, with a write timeout,

@@ -15,6 +15,8 @@ import (
 // serverName is the Server header of every response but proxied ones.
 const serverName = "gotwistd"
 
+var connectionClose = []string{"close"}
+
 // front is the handler of every endpoint: it adds the fixed headers, then
 // hands the request to a proxied prefix, a user directory, a virtual host
 // or the default site, in that order.
@@ -67,6 +69,12 @@ func newFront(c *config, def http.Handler, vhosts []vhost, users *userDirs, prox
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.recover(w, r)
 	h := w.Header()
+	if len(r.TransferEncoding) > 0 && r.ProtoMajor == 1 {
+		// net/http drops Content-Length when Transfer-Encoding is there,
+		// so a request that had both cannot be told apart: close after
+		// every chunked request, as RFC 9112 section 6.1 demands for them.
+		h["Connection"] = connectionClose
+	}
 	if f.hsts != nil && r.TLS != nil {
 		h["Strict-Transport-Security"] = f.hsts
 	}
