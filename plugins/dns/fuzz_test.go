@@ -1,0 +1,115 @@
+package dns
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// FuzzParseHosts: any hosts file parses or fails cleanly, and what it
+// yields is consistent: every listed name answers, every address has its
+// reverse name.
+func FuzzParseHosts(f *testing.F) {
+	f.Add(scenarioHosts)
+	f.Add("# c\n10.0.0.1 a b.c # d\n::1 localhost ip6-localhost\n")
+	f.Add("fe80::1%eth0 x\n::ffff:1.2.3.4 y\n\t\n#\n")
+	f.Add("1.2.3.4 \\. a\\.b \"q\" ..\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		h, err := parse(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		for name, e := range h.byName {
+			if len(e.v4)+len(e.v6) == 0 {
+				t.Fatalf("%q listed without addresses", name)
+			}
+			if lower(name) != name || !dns.IsFqdn(name) {
+				t.Fatalf("key %q is not a lower-case FQDN", name)
+			}
+			m := new(dns.Msg)
+			if !h.answer(dns.Question{Name: name, Qtype: dns.TypeANY, Qclass: dns.ClassINET}, name, 60, m) {
+				t.Fatalf("%q listed but not answered", name)
+			}
+			m.Compress = true
+			if _, err := m.Pack(); err != nil {
+				t.Fatalf("answer for %q does not pack: %v", name, err)
+			}
+		}
+		for rev, names := range h.byAddr {
+			m := new(dns.Msg)
+			if !h.answer(dns.Question{Name: rev, Qtype: dns.TypePTR, Qclass: dns.ClassINET}, rev, 60, m) || len(m.Answer) != len(names) {
+				t.Fatalf("reverse %q not answered", rev)
+			}
+			if _, err := m.Pack(); err != nil {
+				t.Fatalf("PTR answer for %q does not pack: %v", rev, err)
+			}
+		}
+	})
+}
+
+// FuzzServeDNS: random datagrams never crash the server; each gets at most
+// one answer, which carries the query's ID, is a response, and fits the
+// UDP limit.
+func FuzzServeDNS(f *testing.F) {
+	dir := f.TempDir()
+	ts, err := tryStart(f, "--hosts-file", writeFile(f, dir, "hosts", scenarioHosts),
+		"--bindzone", writeFile(f, dir, "example.zone", exampleZone),
+		"--bindzone", writeFile(f, dir, "other.zone", otherZone),
+		"--bindzone", writeFile(f, dir, "big.zone", bigZone()),
+		"--allow-transfer", "127.0.0.1")
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := ts.handler()
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+		edns  bool
+	}{
+		{"alpha.", dns.TypeA, false}, {"www.example.test.", dns.TypeA, true},
+		{"many.big.test.", dns.TypeTXT, false}, {"many.big.test.", dns.TypeTXT, true},
+		{"x.wild.example.test.", dns.TypeANY, false}, {"host.child.example.test.", dns.TypeA, true},
+		{"1.0.0.10.in-addr.arpa.", dns.TypePTR, false}, {"example.test.", dns.TypeAXFR, false},
+		{"loop1.example.test.", dns.TypeA, false}, {"nosuch.", dns.TypeMX, true},
+	} {
+		m := new(dns.Msg)
+		m.SetQuestion(q.name, q.qtype)
+		if q.edns {
+			m.SetEdns0(4096, true)
+		}
+		b, _ := m.Pack()
+		f.Add(b)
+	}
+	n := new(dns.Msg)
+	n.SetNotify("example.test.")
+	b, _ := n.Pack()
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := datagram(h, in)
+		if len(out) > 1 {
+			t.Fatalf("%d answers to one datagram", len(out))
+		}
+		if len(out) == 0 {
+			return
+		}
+		if len(in) < 12 || !bytes.Equal(out[0][:2], in[:2]) {
+			t.Fatalf("answer ID %x, query ID %x", out[0][:2], in[:2])
+		}
+		r := new(dns.Msg)
+		if err := r.Unpack(out[0]); err != nil {
+			t.Fatalf("answer does not unpack: %v", err)
+		}
+		if !r.Response {
+			t.Fatal("answer without QR")
+		}
+		limit := dns.MinMsgSize
+		if r.IsEdns0() != nil {
+			limit = maxUDPSize
+		}
+		if len(out[0]) > limit {
+			t.Fatalf("%d-byte answer over UDP, limit %d", len(out[0]), limit)
+		}
+	})
+}
