@@ -100,7 +100,11 @@ func do(t *testing.T, c *http.Client, method, url string, headers ...string) (*h
 	}
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ":")
-		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		if k = strings.TrimSpace(k); strings.EqualFold(k, "Host") {
+			req.Host = strings.TrimSpace(v)
+			continue
+		}
+		req.Header.Add(k, strings.TrimSpace(v))
 	}
 	resp, err := c.Do(req)
 	if err != nil {
