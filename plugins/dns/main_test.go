@@ -22,15 +22,21 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// logBuf collects log lines, safe for the server's goroutines.
+// logBuf collects log lines, safe for the server's goroutines; waitFor
+// lets a test block until a line shows up.
 type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed at each write
 }
 
 func (l *logBuf) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.changed != nil {
+		close(l.changed)
+		l.changed = nil
+	}
 	return l.b.Write(p)
 }
 
@@ -38,6 +44,31 @@ func (l *logBuf) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// waitFor blocks until the log holds s (n times), or fails the test after
+// a long time; it is woken by each write, it does not poll.
+func (l *logBuf) waitFor(t testing.TB, s string, n int) {
+	t.Helper()
+	timeout := time.NewTimer(20 * time.Second)
+	defer timeout.Stop()
+	for {
+		l.mu.Lock()
+		if strings.Count(l.b.String(), s) >= n {
+			l.mu.Unlock()
+			return
+		}
+		if l.changed == nil {
+			l.changed = make(chan struct{})
+		}
+		ch := l.changed
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-timeout.C:
+			t.Fatalf("no %q in the log:\n%s", s, l.String())
+		}
+	}
 }
 
 // testServer is a dns service built from a command line and running on
