@@ -119,6 +119,8 @@ func topLevel(c *cli.Context, ps []Plugin) error {
 		return nil
 	case c.Args().Present():
 		return usageErrorf("unknown command %q: the plugins are %s (see gotwistd --help)", c.Args().First(), pluginNames(ps))
+	case c.String(flagApp) != "":
+		return runApp(c, ps)
 	}
 	if _, err := readOptions(c); err != nil {
 		return err
@@ -126,7 +128,7 @@ func topLevel(c *cli.Context, ps []Plugin) error {
 	if err := checkReactor(c.String(flagReactor), nil); err != nil {
 		return err
 	}
-	return usageErrorf("no plugin given: name one of %s (see gotwistd --help)", pluginNames(ps))
+	return usageErrorf("no plugin given: name one of %s, or give -y APPFILE (see gotwistd --help)", pluginNames(ps))
 }
 
 func pluginNames(ps []Plugin) string {
@@ -165,6 +167,9 @@ func runPlugin(c *cli.Context, p Plugin) error {
 	o, err := readOptions(c)
 	if err != nil {
 		return err
+	}
+	if setIn(c, flagApp).String(flagApp) != "" {
+		return usageErrorf("-y runs an application file; it cannot go with the plugin name %s: choose one", p.Name)
 	}
 	if err := checkReactor(o.Reactor, &p); err != nil {
 		return err

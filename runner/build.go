@@ -24,6 +24,13 @@ func Build(p Plugin, args []string, env Env) (service.Service, error) {
 		if c.Args().Present() {
 			return usageErrorf("%s: unexpected argument %q", p.Name, c.Args().First())
 		}
+		// Build reads the plugin's own options; a global one would be
+		// silently ignored here, so it is refused.
+		for _, f := range hiddenGlobals(p.Flags) {
+			if n := f.Names()[0]; c.IsSet(n) {
+				return usageErrorf("--%s is a global option, not one of %s's: give it on the command line", n, p.Name)
+			}
+		}
 		var err error
 		svc, err = p.Make(c, env)
 		return err

@@ -45,7 +45,7 @@ func controlCommands() []*cli.Command {
 // controlPidfile reads the pidfile path the way a start would have written
 // it: absolute, and inside --chroot when one is given.
 func controlPidfile(c *cli.Context) (string, error) {
-	for _, name := range []string{flagNodaemon, flagLogfile, flagRundir, flagUID, flagGID, flagEUID, flagUmask, flagSyslog, flagPrefix, flagReactor, flagProfile, flagProfiler, flagSpew, flagDebug, flagShutdownTimeout, flagLogMaxSize, flagLogMaxBackups, flagLogCompress} {
+	for _, name := range []string{flagNodaemon, flagLogfile, flagRundir, flagUID, flagGID, flagEUID, flagUmask, flagSyslog, flagPrefix, flagReactor, flagProfile, flagProfiler, flagSpew, flagDebug, flagShutdownTimeout, flagLogMaxSize, flagLogMaxBackups, flagLogCompress, flagApp} {
 		if setIn(c, name).IsSet(name) {
 			return "", usageErrorf("--%s has no meaning for %s: it reads only --pidfile and --chroot", name, c.Command.Name)
 		}

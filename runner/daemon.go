@@ -47,9 +47,12 @@ func daemonize(stderr io.Writer, logHint string) error {
 	// go-daemon opens this name for the child's stdout and stderr.
 	child, err := daemonContext(fmt.Sprintf("/proc/self/fd/%d", w.Fd())).Reborn()
 	w.Close()
-	if err != nil {
+	if child == nil {
 		return failf("cannot start the daemon: %v", err)
 	}
+	// With a child, err can only come from sending it its context; a child
+	// that fails fast may be gone before the last bytes (EPIPE). What it
+	// says, or how it died, is the message to show.
 
 	exited := make(chan *os.ProcessState, 1)
 	go func() {

@@ -30,6 +30,7 @@ const (
 	flagDebug           = "debug"
 	flagVersion         = "version"
 	flagShutdownTimeout = "shutdown-timeout"
+	flagApp             = "app"
 )
 
 // globalFlags returns fresh copies of the twistd options, so that each
@@ -57,6 +58,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: flagProfiler, Value: "cpu", Usage: "what --profile records: `cpu` or heap"},
 		&cli.BoolFlag{Name: flagSpew, Usage: "trace every step of the runner and services in the log (debug level)"},
 		&cli.BoolFlag{Name: flagDebug, Aliases: []string{"b"}, Usage: "like --spew, and stay in the foreground"},
+		&cli.StringFlag{Name: flagApp, Aliases: []string{"y"}, Usage: "run the services listed in the application `FILE` (TOML) instead of one plugin"},
 		&cli.BoolFlag{Name: flagVersion, Usage: "print the version and exit"},
 		&cli.DurationFlag{Name: flagShutdownTimeout, Value: 10 * time.Second, Usage: "give services `DURATION` to stop, then exit non-zero naming the ones still stopping"},
 	}

@@ -50,3 +50,25 @@ type StopBeginner interface {
 type Reloader interface {
 	Reload(ctx context.Context) error
 }
+
+// Binder is implemented by services that bind endpoints. Binds returns
+// their canonical endpoint strings, known before anything is bound, so that
+// the runner can refuse two services of one process on the same port
+// before it binds either.
+type Binder interface {
+	Binds() []string
+}
+
+// Binds returns the endpoints s and its descendants bind, in tree order.
+func Binds(s Service) []string {
+	var out []string
+	if b, ok := s.(Binder); ok {
+		out = append(out, b.Binds()...)
+	}
+	if c, ok := s.(collection); ok {
+		for _, child := range c.Services() {
+			out = append(out, Binds(child)...)
+		}
+	}
+	return out
+}

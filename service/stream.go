@@ -56,6 +56,9 @@ func NewStream(name, desc string, listen ListenFunc, srv StreamServer, log *slog
 // Name returns the name given to NewStream.
 func (s *Stream) Name() string { return s.name }
 
+// Binds returns the endpoint's canonical string (service.Binder).
+func (s *Stream) Binds() []string { return []string{s.desc} }
+
 // Addr returns the bound address, or nil before PrivilegedStart.
 func (s *Stream) Addr() net.Addr {
 	s.mu.Lock()
@@ -138,4 +141,5 @@ func (s *Stream) Stop(ctx context.Context) error {
 var (
 	_ Service      = (*Stream)(nil)
 	_ StopBeginner = (*Stream)(nil)
+	_ Binder       = (*Stream)(nil)
 )
