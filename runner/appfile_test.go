@@ -60,7 +60,7 @@ func FuzzParseAppFile(f *testing.F) {
 
 func TestPortConflicts(t *testing.T) {
 	for _, c := range []struct {
-		a, b string
+		a, b  string
 		clash bool
 	}{
 		{"tcp:80", "tcp:80", true},
