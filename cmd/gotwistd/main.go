@@ -8,8 +8,10 @@ package main
 import (
 	"github.com/gotwistd/gotwistd/runner"
 
+	_ "github.com/gotwistd/gotwistd/plugins/dns"
 	_ "github.com/gotwistd/gotwistd/plugins/echo"
 	_ "github.com/gotwistd/gotwistd/plugins/testsvc"
+	_ "github.com/gotwistd/gotwistd/plugins/web"
 )
 
 func main() { runner.Main() }
