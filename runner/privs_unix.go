@@ -20,26 +20,9 @@ func dropPrivileges(cr *Credentials) (string, error) {
 	if os.Geteuid() != 0 && !alreadyAre(cr) {
 		return "", fmt.Errorf("cannot switch to uid %s/gid %s: only root can change its user, and this process runs as uid %d (drop --uid/--gid, or start as root)", idText(cr.UID), idText(cr.GID), os.Geteuid())
 	}
+	setgid, setuid, what := syscall.Setgid, syscall.Setuid, "set uid/gid"
 	if cr.EffectiveOnly {
-		if cr.Groups != nil && os.Geteuid() == 0 {
-			if err := syscall.Setgroups(cr.Groups); err != nil {
-				return "", fmt.Errorf("setgroups %v: %w", cr.Groups, err)
-			}
-		}
-		if cr.GID >= 0 {
-			if err := syscall.Setegid(cr.GID); err != nil {
-				return "", fmt.Errorf("setegid %d: %w", cr.GID, err)
-			}
-		}
-		if cr.UID >= 0 {
-			if err := syscall.Seteuid(cr.UID); err != nil {
-				return "", fmt.Errorf("seteuid %d: %w", cr.UID, err)
-			}
-		}
-		if err := verifyIDs(cr); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("set euid/egid %s/%s", idText(os.Geteuid()), idText(os.Getegid())), nil
+		setgid, setuid, what = syscall.Setegid, syscall.Seteuid, "set euid/egid"
 	}
 	if cr.Groups != nil && os.Geteuid() == 0 {
 		if err := syscall.Setgroups(cr.Groups); err != nil {
@@ -47,19 +30,19 @@ func dropPrivileges(cr *Credentials) (string, error) {
 		}
 	}
 	if cr.GID >= 0 {
-		if err := syscall.Setgid(cr.GID); err != nil {
-			return "", fmt.Errorf("setgid %d: %w", cr.GID, err)
+		if err := setgid(cr.GID); err != nil {
+			return "", fmt.Errorf("%s: gid %d: %w", what, cr.GID, err)
 		}
 	}
 	if cr.UID >= 0 {
-		if err := syscall.Setuid(cr.UID); err != nil {
-			return "", fmt.Errorf("setuid %d: %w", cr.UID, err)
+		if err := setuid(cr.UID); err != nil {
+			return "", fmt.Errorf("%s: uid %d: %w", what, cr.UID, err)
 		}
 	}
 	if err := verifyIDs(cr); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("set uid/gid %d/%d", os.Getuid(), os.Getgid()), nil
+	return fmt.Sprintf("%s %d/%d", what, os.Geteuid(), os.Getegid()), nil
 }
 
 // alreadyAre is true when the process already has the ids cr asks for, so
