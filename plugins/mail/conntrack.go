@@ -1,0 +1,154 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gotwistd/gotwistd/endpoint"
+)
+
+// tracker follows the connections of one listener so that a stop can end
+// the idle ones at once and let the busy ones finish their work: an SMTP
+// connection is busy from MAIL to the reply after DATA, a POP3 one while a
+// QUIT applies its deletions. Ending a connection is done by moving its
+// read deadline into the past, so the server's own read loop sees a
+// timeout and closes it the normal way (go-smtp answers "421").
+type tracker struct {
+	mu      sync.Mutex
+	conns   map[*trackedConn]struct{}
+	closing bool
+}
+
+func newTracker() *tracker {
+	return &tracker{conns: map[*trackedConn]struct{}{}}
+}
+
+// listener wraps l so that every accepted connection is tracked; use it
+// below any TLS layer.
+func (t *tracker) listener(l net.Listener) net.Listener {
+	return &trackedListener{Listener: l, t: t}
+}
+
+// closeIdle marks the tracker closing and ends every idle connection; a
+// busy one ends when it becomes idle.
+func (t *tracker) closeIdle() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closing = true
+	for c := range t.conns {
+		if !c.busy {
+			c.Conn.SetReadDeadline(aLongTimeAgo)
+		}
+	}
+}
+
+// closeAll closes every connection, busy or not.
+func (t *tracker) closeAll() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for c := range t.conns {
+		c.Conn.Close()
+	}
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+type trackedListener struct {
+	net.Listener
+	t *tracker
+}
+
+func (l *trackedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tracked := &trackedConn{Conn: c, t: l.t}
+	l.t.mu.Lock()
+	l.t.conns[tracked] = struct{}{}
+	if l.t.closing {
+		c.SetReadDeadline(aLongTimeAgo)
+	}
+	l.t.mu.Unlock()
+	return tracked, nil
+}
+
+// trackedEndpoint binds like the endpoint it wraps, with the tracker
+// between the socket and TLS: for an ssl: endpoint it binds the TCP part
+// and puts TLS on top itself (as endpoint.TLS's documentation offers), so
+// the server still sees *tls.Conn and the tracker still sees the socket.
+type trackedEndpoint struct {
+	endpoint.Endpoint
+	t *tracker
+}
+
+func (e trackedEndpoint) Listen(ctx context.Context, env *endpoint.Env) (net.Listener, error) {
+	if t, ok := e.Endpoint.(*endpoint.TLS); ok {
+		l, err := t.TCP.Listen(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		return tls.NewListener(e.t.listener(l), t.Config()), nil
+	}
+	l, err := e.Endpoint.Listen(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return e.t.listener(l), nil
+}
+
+// trackedConn is a connection whose deadlines the tracker may override.
+type trackedConn struct {
+	net.Conn
+	t    *tracker
+	busy bool // guarded by t.mu
+}
+
+// setBusy marks the connection busy or idle; an idle one of a closing
+// tracker is ended at once.
+func (c *trackedConn) setBusy(b bool) {
+	if c == nil {
+		return
+	}
+	c.t.mu.Lock()
+	defer c.t.mu.Unlock()
+	c.busy = b
+	if !b && c.t.closing {
+		c.Conn.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+func (c *trackedConn) SetReadDeadline(d time.Time) error {
+	c.t.mu.Lock()
+	defer c.t.mu.Unlock()
+	if c.t.closing && !c.busy {
+		d = aLongTimeAgo
+	}
+	return c.Conn.SetReadDeadline(d)
+}
+
+func (c *trackedConn) SetDeadline(d time.Time) error {
+	if err := c.Conn.SetWriteDeadline(d); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(d)
+}
+
+func (c *trackedConn) Close() error {
+	c.t.mu.Lock()
+	delete(c.t.conns, c)
+	c.t.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// trackedOf finds the tracked connection under c (which may be TLS).
+func trackedOf(c net.Conn) *trackedConn {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	t, _ := c.(*trackedConn)
+	return t
+}
