@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/coreos/go-systemd/v22/activation"
@@ -31,11 +32,15 @@ type run struct {
 	daemon  bool // this process is the daemon child of a waiting parent
 	eps     *endpoint.Env
 	devnull *os.File
-	pid     *pidfile
+	pid     atomic.Pointer[pidfile] // read by the start-up signal watcher
 	prof    *profile
 	notify  *notifier
 	sigs    chan os.Signal
-	failed  chan error // services that stopped serving by themselves
+	// startCtx is cancelled by SIGTERM/SIGINT/SIGQUIT during start-up;
+	// stopSignal is the signal that asked for the stop, if one did.
+	startCtx   context.Context
+	stopSignal os.Signal
+	failed     chan error // services that stopped serving by themselves
 }
 
 func newRun(name string, o *Options, stdout, stderr io.Writer) *run {
@@ -71,7 +76,17 @@ func (r *run) env(system string) Env {
 // serve runs the start sequence, waits for a signal or a failure, and
 // stops. It returns the process's exit status.
 func (r *run) serve() int {
-	if err := r.start(); err != nil {
+	r.catchSignals()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r.startCtx = ctx
+	stopWatching := r.watchDuringStart(cancel)
+	err := r.start()
+	stopWatching()
+	if err != nil && r.stopSignal != nil {
+		err = fmt.Errorf("start-up interrupted by %s: %w", signalName(r.stopSignal), err)
+	}
+	if err != nil {
 		r.log.Error(err.Error())
 		fmt.Fprintf(r.stderr, "gotwistd: %v\n", err)
 		r.cleanUp()
@@ -99,7 +114,6 @@ func (r *run) start() error {
 		{"privileged start", r.privilegedStart},
 		{"drop privileges", r.dropPrivileges},
 		{"start services", r.startServices},
-		{"catch signals", r.catchSignals},
 		{"report ready", r.reportReady},
 	}
 	for _, s := range steps {
@@ -179,7 +193,7 @@ func (r *run) writePidfile() error {
 	if stale != "" {
 		r.log.Warn(stale)
 	}
-	r.pid = p
+	r.pid.Store(p)
 	return nil
 }
 
@@ -196,7 +210,7 @@ func (r *run) inheritSockets() error {
 // privilegedStart binds every endpoint of the tree, still as the starting
 // user.
 func (r *run) privilegedStart() error {
-	return r.root.PrivilegedStart(context.Background())
+	return r.root.PrivilegedStart(r.startCtx)
 }
 
 // dropPrivileges switches to --uid/--gid, after handing the log file over.
@@ -217,7 +231,7 @@ func (r *run) dropPrivileges() error {
 
 // startServices starts the tree; a failure has already stopped it again.
 func (r *run) startServices() error {
-	if err := r.root.Start(context.Background()); err != nil {
+	if err := r.root.Start(r.startCtx); err != nil {
 		return err
 	}
 	r.prof.begin(r.log)
@@ -237,7 +251,7 @@ func (r *run) reportReady() error {
 // cleanUp releases what the run holds, last the pidfile.
 func (r *run) cleanUp() {
 	r.prof.end(r.log)
-	if err := r.pid.release(); err != nil {
+	if err := r.pid.Load().release(); err != nil {
 		r.log.Warn(err.Error())
 	}
 	r.log.Info("server shut down.")

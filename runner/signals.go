@@ -18,7 +18,10 @@ func (r *run) waitAndStop() int {
 	defer signal.Stop(sigs)
 
 	code := ExitOK
-	for stopping := false; !stopping; {
+	if r.stopSignal != nil {
+		r.log.Info(fmt.Sprintf("received %s, shutting down.", signalName(r.stopSignal)))
+	}
+	for stopping := r.stopSignal != nil; !stopping; {
 		select {
 		case sig := <-sigs:
 			switch sig {
@@ -67,13 +70,49 @@ func (r *run) waitAndStop() int {
 	}
 }
 
-// catchSignals installs the handlers at the end of start-up, before the
-// readiness report: a supervisor may send SIGTERM the moment it hears of
-// readiness. Until then signals have their default effect, as in twistd.
-func (r *run) catchSignals() error {
+// catchSignals installs the handlers before start-up begins, so that no
+// signal kills the process uncleanly (twistd leaves them at their default
+// until its loop runs, and dies with a stale pidfile).
+func (r *run) catchSignals() {
 	r.sigs = make(chan os.Signal, 8)
 	signal.Notify(r.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGUSR1)
-	return nil
+}
+
+// watchDuringStart answers signals while the start sequence runs: the first
+// SIGTERM, SIGINT or SIGQUIT cancels the start-up's context (services that
+// honour it stop waiting) and makes the stop follow at once; a second one
+// exits at once. SIGHUP and SIGUSR1 wait until start-up is over. The
+// returned function ends the watch.
+func (r *run) watchDuringStart(cancel context.CancelFunc) func() {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	var held []os.Signal
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				for _, s := range held {
+					r.sigs <- s // for waitAndStop, in order
+				}
+				return
+			case sig := <-r.sigs:
+				switch sig {
+				case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
+					if r.stopSignal != nil {
+						r.log.Warn(fmt.Sprintf("received %s again during start-up: exiting at once.", signalName(sig)))
+						_ = r.pid.Load().release()
+						os.Exit(ExitFailure)
+					}
+					r.log.Info(fmt.Sprintf("received %s during start-up: stopping as soon as it ends.", signalName(sig)))
+					r.stopSignal = sig
+					cancel()
+				default:
+					held = append(held, sig)
+				}
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 // handleHousekeeping answers SIGHUP and SIGUSR1, which never stop the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -156,5 +157,22 @@ func TestHousekeepingSignalsWithStdoutLog(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	if code := exitCode(t, cmd); code != 0 {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// SIGTERM during a slow start cancels it: the process stops what started
+// and exits 1 saying why, instead of dying with its pidfile.
+func TestSignalDuringStart(t *testing.T) {
+	dir := t.TempDir()
+	cmd, out := foreground(t, dir, "-n", "testsvc", "--tree", "a,b", "--start-delay", "b=1h")
+	waitLog(t, out.String, `testsvc start b`)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if code := exitCode(t, cmd); code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	log := out.String()
+	lineOrder(t, log, "received SIGTERM during start-up", "testsvc stop a begin", "start-up interrupted by SIGTERM")
+	if _, err := os.Stat(filepath.Join(dir, "twistd.pid")); !os.IsNotExist(err) {
+		t.Error("pidfile left behind")
 	}
 }
