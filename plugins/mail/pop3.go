@@ -238,8 +238,12 @@ func (s *pop3Session) quit() bool {
 	s.tracked.setBusy(true)
 	err := s.mb.commit()
 	s.tracked.setBusy(false)
+	// Free the mailbox before the reply, so a client that logs in again
+	// right after "+OK bye" finds it free.
+	s.m.unlockMailbox(s.acct)
+	s.acct = nil
 	if err != nil {
-		s.m.log.Error(fmt.Sprintf("pop3: %s: applying QUIT: %v", s.acct.address(), err))
+		s.m.log.Error(fmt.Sprintf("pop3: applying QUIT: %v", err))
 		s.reply("-ERR [SYS/TEMP] some deleted messages were not removed")
 		return false
 	}
