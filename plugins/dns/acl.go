@@ -62,3 +62,6 @@ func (a acl) allows(ip netip.Addr) bool {
 	}
 	return false
 }
+
+// mustAddr parses an address known to be good.
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }

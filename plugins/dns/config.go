@@ -1,14 +1,12 @@
 package dns
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
 
 	"github.com/gotwistd/gotwistd/endpoint"
 	"github.com/gotwistd/gotwistd/runner"
-	"github.com/gotwistd/gotwistd/service"
 )
 
 // config is the command line, checked. Paths are absolute: Make runs in
@@ -21,6 +19,13 @@ type config struct {
 	transfer  acl
 	reload    time.Duration
 	verbose   int
+
+	recursive  bool
+	resolvConf string
+	recursion  acl
+	cache      bool
+	cacheSize  int
+	stale      time.Duration
 }
 
 // readConfig checks every option; an error is one line for the user.
@@ -57,12 +62,38 @@ func readConfig(f runner.Flags) (*config, error) {
 	if c.transfer, err = parseACL(f.StringSlice("allow-transfer")); err != nil {
 		return nil, fmt.Errorf("--allow-transfer: %w", err)
 	}
+	if err := readRecursion(f, c); err != nil {
+		return nil, err
+	}
 	if cf, ok := f.(interface{ Count(string) int }); ok {
 		c.verbose = cf.Count("verbose")
 	} else if f.Bool("verbose") {
 		c.verbose = 1
 	}
 	return c, nil
+}
+
+// readRecursion reads the forwarding and cache options.
+func readRecursion(f runner.Flags, c *config) error {
+	c.recursive = f.Bool("recursive") || f.IsSet("resolv-conf")
+	var err error
+	if c.resolvConf, err = filepath.Abs(f.String("resolv-conf")); err != nil {
+		return fmt.Errorf("--resolv-conf: %w", err)
+	}
+	c.recursion = privateNets
+	if f.IsSet("allow-recursion") {
+		if c.recursion, err = parseACL(f.StringSlice("allow-recursion")); err != nil {
+			return fmt.Errorf("--allow-recursion: %w", err)
+		}
+	}
+	c.cache = f.Bool("cache")
+	if c.cacheSize = f.Int("cache-size"); c.cacheSize < 1 {
+		return fmt.Errorf("--cache-size %d: must be at least 1", c.cacheSize)
+	}
+	if c.stale = f.Duration("serve-stale"); c.stale < 0 {
+		return fmt.Errorf("--serve-stale %s: must be 0 (never) or more", c.stale)
+	}
+	return nil
 }
 
 // listenPairs makes a TCP and a UDP endpoint for every interface (twistd:
@@ -98,76 +129,3 @@ func listenPairs(ifaces []string, port int) ([]*pair, error) {
 	return out, nil
 }
 
-// build reads the files and makes the service tree.
-func build(c *config, env runner.Env) (service.Service, error) {
-	log := env.Log()
-	h := &handler{hostsTTL: c.hostsTTL, zones: &zoneSet{byOrigin: map[string]zoneHolder{}},
-		transfer: c.transfer, log: log, verbose: c.verbose}
-	data := &dataService{watch: &watcher{interval: c.reload, log: log}, log: log}
-	if c.hostsFile != "" {
-		src, err := newSource("hosts file "+c.hostsFile, func() (*hostsMap, []fileStamp, error) {
-			return readHostsFile(c.hostsFile)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("--hosts-file: %w", err)
-		}
-		src.log = log
-		for _, s := range src.cur.Load().skipped {
-			data.warnings = append(data.warnings, c.hostsFile+": skipped "+s)
-		}
-		src.swapped = func(_, cur *hostsMap) {
-			for _, s := range cur.skipped {
-				log.Warn(c.hostsFile + ": skipped " + s)
-			}
-		}
-		h.hosts = src
-		data.srcs = append(data.srcs, src)
-	}
-	for _, path := range c.zoneFiles {
-		src, err := zoneSource(path)
-		if err != nil {
-			return nil, fmt.Errorf("--bindzone: %w", err)
-		}
-		src.log = log
-		origin := src.cur.Load().origin
-		if _, dup := h.zones.byOrigin[origin]; dup {
-			return nil, fmt.Errorf("--bindzone %s: zone %s is already served from another file", path, origin)
-		}
-		h.zones.byOrigin[origin] = fileZone{src}
-		data.srcs = append(data.srcs, src)
-	}
-	data.watch.srcs = data.srcs
-
-	root := service.NewMulti("dns")
-	if err := root.Add(data); err != nil {
-		return nil, err
-	}
-	for _, p := range c.listen {
-		p.env = env.EndpointEnv()
-		tcp := service.NewStream(p.tcp.String(), p.tcp.String(), p.takeListener, &tcpServer{h: h}, log, env.Fail)
-		udp := &udpService{name: p.udp.String(), pair: p, h: h, log: log, fail: env.Fail}
-		if err := errors.Join(root.Add(tcp), root.Add(udp)); err != nil {
-			return nil, err
-		}
-	}
-	return root, nil
-}
-
-// zoneSource loads a zone file and keeps it reloadable; a reload that
-// would change the zone's apex is refused, since queries are routed to
-// zones by apex.
-func zoneSource(path string) (*source[zone], error) {
-	var origin string
-	src, err := newSource("zone file "+path, func() (*zone, []fileStamp, error) {
-		z, stamps, err := loadZoneFile(path)
-		if err == nil && origin != "" && z.origin != origin {
-			return nil, nil, fmt.Errorf("%s: the SOA moved from %s to %s; restart to serve another zone", path, origin, z.origin)
-		}
-		return z, stamps, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	origin = src.cur.Load().origin
-	return src, nil
-}

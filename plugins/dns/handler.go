@@ -143,9 +143,12 @@ func (h *handler) answer(req *dns.Msg, client netip.Addr) (resp *dns.Msg, forwar
 	if recurse {
 		return resp, true
 	}
-	if hosts != nil && hosts.exists(lname) {
+	switch {
+	case hosts != nil && hosts.exists(lname):
 		resp.Authoritative = true // a parent of listed names: NODATA
-	} else {
+	case h.recursion != nil:
+		resp.Rcode = dns.RcodeRefused // we recurse, but not for this client
+	default:
 		resp.Rcode = dns.RcodeNameError
 	}
 	return resp, false

@@ -190,3 +190,16 @@ func readHostsFile(path string) (*hostsMap, []fileStamp, error) {
 	}
 	return h, []fileStamp{st}, nil
 }
+
+// names returns every name the file answers for: host names and the
+// reverse names of their addresses.
+func (h *hostsMap) names() map[string]struct{} {
+	out := make(map[string]struct{}, len(h.byName)+len(h.byAddr))
+	for n := range h.byName {
+		out[n] = struct{}{}
+	}
+	for n := range h.byAddr {
+		out[n] = struct{}{}
+	}
+	return out
+}

@@ -46,6 +46,12 @@ func flags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "bindzone", Usage: "serve the zone in BIND master `FILE` (repeatable)"},
 		&cli.StringSliceFlag{Name: "pyzone", Usage: "not supported: twistd's Python zone `FILE`s have no meaning here; convert them for --bindzone"},
 		&cli.StringSliceFlag{Name: "allow-transfer", Usage: "allow zone transfers (AXFR) to `CIDR` (repeatable; default: nobody)"},
+		&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "forward questions our data does not answer to the servers of --resolv-conf"},
+		&cli.StringFlag{Name: "resolv-conf", Value: "/etc/resolv.conf", Usage: "read upstream servers from `FILE` (nameserver lines, timeout: and attempts: options); giving it implies --recursive"},
+		&cli.StringSliceFlag{Name: "allow-recursion", Usage: "clients in `CIDR` may recurse (repeatable; default: loopback and private networks)"},
+		&cli.BoolFlag{Name: "cache", Aliases: []string{"c"}, Usage: "cache upstream answers, negative ones too (RFC 2308)"},
+		&cli.IntFlag{Name: "cache-size", Value: 10000, Usage: "keep at most `N` cached answers"},
+		&cli.DurationFlag{Name: "serve-stale", Value: 24 * time.Hour, Usage: "when every upstream fails, answer from cache entries expired less than `DURATION` ago (RFC 8767; 0 = never)"},
 		&cli.DurationFlag{Name: "reload", Value: 2 * time.Second, Usage: "check files for changes every `DURATION` besides change notification (0 = only on SIGHUP)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every query; twice: with every record sent"},
 	}
