@@ -28,7 +28,7 @@ type cache struct {
 	stale time.Duration
 
 	mu      sync.Mutex
-	now     func() time.Time // time.Now; tests set another with setClock
+	now     func() time.Time         // time.Now; tests set another with setClock
 	entries map[string]*list.Element // of *cacheEntry
 	lru     list.List                // front: most recently used
 }

@@ -128,4 +128,3 @@ func listenPairs(ifaces []string, port int) ([]*pair, error) {
 	}
 	return out, nil
 }
-
