@@ -215,3 +215,5 @@ func writeCert(t testing.TB, dir string) (certFile, keyFile string, pool *x509.C
 func tlsClient(pool *x509.CertPool) *tls.Config {
 	return &tls.Config{RootCAs: pool, ServerName: "localhost"}
 }
+
+func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
