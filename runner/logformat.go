@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // local time from TZ even in a chroot or a minimal image
 )
 
 // SystemKey is the attribute that names the [system] part of a log line:

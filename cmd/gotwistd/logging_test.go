@@ -104,3 +104,32 @@ func TestSyslog(t *testing.T) {
 		t.Errorf("stdout with --syslog: %q", stdout.String())
 	}
 }
+
+// The log uses local time from TZ, and rotates by size (scenarios 24, 26).
+func TestLocalTimeAndSizeRotation(t *testing.T) {
+	dir := t.TempDir()
+	r := gotwistdEnv(t, dir, []string{"TZ=America/New_York"}, "--logfile-max-size", "1", "testsvc", "--log-bytes", "1500000")
+	if r.code != 0 {
+		t.Fatalf("exit %d %q", r.code, r.stderr)
+	}
+	pid := pidOf(t, filepath.Join(dir, "twistd.pid"))
+	killAtEnd(t, pid)
+	backups, _ := filepath.Glob(filepath.Join(dir, "twistd-*.log"))
+	if len(backups) != 1 {
+		t.Fatalf("backups %v, want one", backups)
+	}
+	fi, _ := os.Stat(backups[0])
+	if fi.Size() < 1000000 || fi.Size() > 1<<20 {
+		t.Errorf("backup of %d bytes, want about 1 MB", fi.Size())
+	}
+	cur := readFile(t, filepath.Join(dir, "twistd.log"))
+	if len(cur) >= 1<<20 {
+		t.Errorf("current log %d bytes: not rotated", len(cur))
+	}
+	first := readFile(t, backups[0])
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d-0[45]00 \[-\] gotwistd`).MatchString(first) {
+		t.Errorf("first line %q: want New York time", first[:60])
+	}
+	gotwistd(t, dir, "stop")
+	waitGone(t, pid)
+}

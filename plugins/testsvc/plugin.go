@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -30,6 +31,7 @@ func Plugin() runner.Plugin {
 			&cli.StringSliceFlag{Name: "start-delay", Usage: "`NAME=DUR`: that leaf's Start takes DUR (repeatable)"},
 			&cli.StringSliceFlag{Name: "stop-delay", Usage: "`NAME=DUR|forever`: that leaf's Stop takes DUR, or never returns (repeatable)"},
 			&cli.StringSliceFlag{Name: "fail-start", Usage: "that leaf's Start fails (`NAME`, repeatable)"},
+			&cli.IntFlag{Name: "log-bytes", Usage: "log about `N` bytes of filler lines at start (to show size rotation)"},
 		},
 		Make: Make,
 	}
@@ -57,8 +59,11 @@ func Make(f runner.Flags, env runner.Env) (service.Service, error) {
 		}
 		fails[n] = true
 	}
+	if f.Int("log-bytes") < 0 {
+		return nil, fmt.Errorf("--log-bytes %d: must be 0 or more", f.Int("log-bytes"))
+	}
 	b := builder{log: env.Log(), starts: starts, stops: stops, fails: fails}
-	root := &tree{Multi: service.NewMulti("testsvc"), log: env.Log()}
+	root := &tree{Multi: service.NewMulti("testsvc"), log: env.Log(), filler: f.Int("log-bytes")}
 	if err := b.addAll(root.Multi, nodes); err != nil {
 		return nil, err
 	}
@@ -101,10 +106,15 @@ func (b builder) addAll(m *service.Multi, nodes []*node) error {
 // to show the log format's continuation lines.
 type tree struct {
 	*service.Multi
-	log *slog.Logger
+	log    *slog.Logger
+	filler int // bytes of filler lines to log at start
 }
 
 func (t *tree) Start(ctx context.Context) error {
 	t.log.Info("testsvc multi-line first\ntestsvc multi-line second")
+	line := strings.Repeat("x", 100)
+	for n := 0; n < t.filler; n += len(line) + 40 { // 40: timestamp and prefix
+		t.log.Info(line)
+	}
 	return t.Multi.Start(ctx)
 }
