@@ -100,3 +100,16 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("help left files behind: %v", files)
 	}
 }
+
+// A TLS endpoint whose key file is missing fails before forking, naming
+// the file (scenario 43).
+func TestMissingTLSKey(t *testing.T) {
+	dir := t.TempDir()
+	r := gotwistd(t, dir, "echo", "-p", "ssl:0:privateKey=key.pem:certKey=cert.pem:interface=127.0.0.1")
+	if r.code != 2 || !strings.Contains(r.stderr, dir+"/key.pem") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("left files behind: %v", files)
+	}
+}
