@@ -111,14 +111,15 @@ func appendMbox(path, from string, msg []byte) error {
 // for the message again later.
 const exTempFail = 75
 
-// runProgram runs an alias's |program (split on blanks, no shell, as
-// twistd does) with the message on its standard input and SENDER in its
-// environment. It must exit 0 within --program-timeout.
+// runProgram runs an alias's |program with /bin/sh -c, as sendmail and
+// Postfix do (twistd splits it on blanks, so quotes and redirections do not
+// work there), with the message on its standard input and SENDER in its
+// environment. It must exit 0 within --program-timeout; exit status 75
+// (EX_TEMPFAIL) or the timeout ask the client to retry.
 func (m *mailer) runProgram(ctx context.Context, cmdline, from string, msg []byte) error {
-	argv := strings.Fields(cmdline)
 	ctx, cancel := context.WithTimeout(ctx, m.c.programTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", cmdline)
 	cmd.Stdin = bytes.NewReader(msg)
 	cmd.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "SENDER=" + from}
 	var stderr bytes.Buffer
