@@ -17,16 +17,30 @@ import (
 
 // accessLog writes one line per request, in the Combined Log Format or as
 // JSON, to its own size-rotated file (--logfile) or else to the main log.
+//
+// Lines for the file are gathered in memory and written every flush
+// interval (--access-log-flush, like nginx's access_log buffer= flush=),
+// when 64 KiB are pending, on SIGHUP and on stop; with an interval of 0
+// each line is written at once.
 type accessLog struct {
-	json bool
-	file *lumberjack.Logger // nil: lines go to log
-	log  *slog.Logger
-	bufs sync.Pool
-	now  atomic.Pointer[clfTime]
+	json  bool
+	file  *lumberjack.Logger // nil: lines go to log
+	log   *slog.Logger
+	flush time.Duration
+	bufs  sync.Pool
+	now   atomic.Pointer[clfTime]
+
+	mu      sync.Mutex
+	pending []byte
+	stop    chan struct{} // closed to end the flusher
+	done    chan struct{}
 }
 
+// flushAt is how much pending text makes the writer flush at once.
+const flushAt = 64 << 10
+
 func newAccessLog(spec accessLogSpec, log *slog.Logger) *accessLog {
-	a := &accessLog{json: spec.json, log: log}
+	a := &accessLog{json: spec.json, log: log, flush: spec.flush}
 	a.bufs.New = func() any { b := make([]byte, 0, 256); return &b }
 	if spec.file != "" {
 		size := spec.maxSizeMB
@@ -49,19 +63,68 @@ func (a *accessLog) open() error {
 	return err
 }
 
-// reopen closes the file; the next line opens it again by name, which is
-// what an external logrotate needs (SIGHUP).
+// start runs the flusher, when lines are buffered.
+func (a *accessLog) start() {
+	if a.file == nil || a.flush <= 0 {
+		return
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	a.mu.Lock()
+	a.stop, a.done = stop, done
+	a.mu.Unlock()
+	go func() {
+		defer close(done)
+		t := time.NewTicker(a.flush)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				a.mu.Lock()
+				a.flushLocked()
+				a.mu.Unlock()
+			}
+		}
+	}()
+}
+
+func (a *accessLog) flushLocked() {
+	if len(a.pending) > 0 {
+		_, _ = a.file.Write(a.pending)
+		a.pending = a.pending[:0]
+	}
+}
+
+// reopen writes what is pending and closes the file; the next line opens
+// it again by name, which is what an external logrotate needs (SIGHUP).
 func (a *accessLog) reopen() error {
 	if a.file == nil {
 		return nil
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.flushLocked()
 	return a.file.Close()
 }
 
+// close stops the flusher, writes what is pending and closes the file.
 func (a *accessLog) close() {
-	if a.file != nil {
-		_ = a.file.Close()
+	if a.file == nil {
+		return
 	}
+	a.mu.Lock()
+	stop := a.stop
+	a.stop = nil // from now on, lines are written at once
+	a.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-a.done
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.flushLocked()
+	_ = a.file.Close()
 }
 
 // wrap returns next with every request logged when it completes.
@@ -92,7 +155,16 @@ func (a *accessLog) write(r *http.Request, rec *recorder, start time.Time) {
 	}
 	if a.file != nil {
 		b = append(b, '\n')
-		_, _ = a.file.Write(b)
+		a.mu.Lock()
+		if a.flush <= 0 || a.stop == nil {
+			_, _ = a.file.Write(b)
+		} else {
+			a.pending = append(a.pending, b...)
+			if len(a.pending) >= flushAt {
+				a.flushLocked()
+			}
+		}
+		a.mu.Unlock()
 	} else {
 		a.log.Info(string(b))
 	}

@@ -31,7 +31,7 @@ var combinedLine = regexp.MustCompile(`^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d
 func TestAccessLogCombined(t *testing.T) {
 	dir := site1000(t)
 	logf := filepath.Join(t.TempDir(), "access.log")
-	s := startWeb(t, "--listen", loopback, "--path", dir, "-l", logf)
+	s := startWeb(t, "--listen", loopback, "--path", dir, "-l", logf, "--access-log-flush", "0")
 	c := client(t)
 	do(t, c, "GET", s.base+"/sub/a.txt?q=1", "Referer: http://ref/", "User-Agent: agent \"x\"\t\xff")
 	do(t, c, "GET", s.base+"/missing")
@@ -62,8 +62,14 @@ func TestAccessLogCombined(t *testing.T) {
 func TestAccessLogJSON(t *testing.T) {
 	dir := site1000(t)
 	logf := filepath.Join(t.TempDir(), "access.json")
-	s := startWeb(t, "--listen", loopback, "--path", dir, "--logfile", logf, "--access-log-format", "json")
+	s := startWeb(t, "--listen", loopback, "--path", dir, "--logfile", logf, "--access-log-format", "json", "--access-log-flush", "1h")
 	do(t, client(t), "HEAD", s.base+"/data.bin", "User-Agent: \xff\"\n")
+	if b, _ := os.ReadFile(logf); len(b) != 0 {
+		t.Errorf("a buffered line was written at once: %q", b)
+	}
+	if err := s.ws.Reload(context.Background()); err != nil { // SIGHUP flushes
+		t.Fatal(err)
+	}
 	lines := readLines(t, logf)
 	var e map[string]any
 	if err := json.Unmarshal([]byte(lines[0]), &e); err != nil {

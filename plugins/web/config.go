@@ -69,6 +69,7 @@ type accessLogSpec struct {
 	json       bool
 	maxSizeMB  int
 	maxBackups int
+	flush      time.Duration // 0: write each line at once
 }
 
 type limits struct {
@@ -278,7 +279,7 @@ func parseHeader(v string) (headerSpec, error) {
 }
 
 func parseAccessLog(f runner.Flags) (accessLogSpec, error) {
-	a := accessLogSpec{maxSizeMB: f.Int(flagLogMaxSize), maxBackups: f.Int(flagLogMaxBackups)}
+	a := accessLogSpec{maxSizeMB: f.Int(flagLogMaxSize), maxBackups: f.Int(flagLogMaxBackups), flush: f.Duration(flagLogFlush)}
 	switch strings.ToLower(f.String(flagLogFormat)) {
 	case "combined", "clf":
 	case "json":
@@ -286,8 +287,8 @@ func parseAccessLog(f runner.Flags) (accessLogSpec, error) {
 	default:
 		return a, fmt.Errorf("--access-log-format %q: use combined or json", f.String(flagLogFormat))
 	}
-	if a.maxSizeMB < 0 || a.maxBackups < 0 {
-		return a, errors.New("--access-log-max-size and --access-log-max-backups must be 0 or more")
+	if a.maxSizeMB < 0 || a.maxBackups < 0 || a.flush < 0 {
+		return a, errors.New("--access-log-max-size, --access-log-max-backups and --access-log-flush must be 0 or more")
 	}
 	if p := f.String(flagLogfile); p != "" && p != "-" {
 		abs, err := filepath.Abs(p)

@@ -36,6 +36,7 @@ const (
 	flagLogFormat        = "access-log-format"
 	flagLogMaxSize       = "access-log-max-size"
 	flagLogMaxBackups    = "access-log-max-backups"
+	flagLogFlush         = "access-log-flush"
 	flagTracebacks       = "display-tracebacks"
 	flagNoTracebacks     = "notracebacks"
 	flagUser             = "user"
@@ -92,6 +93,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: flagLogFormat, Value: "combined", Usage: "access log `FORMAT`: combined (Combined Log Format) or json (one object a line)"},
 		&cli.IntFlag{Name: flagLogMaxSize, Value: 1, Usage: "rotate the --logfile access log at `MB` megabytes (0 = never)"},
 		&cli.IntFlag{Name: flagLogMaxBackups, Value: 10, Usage: "keep at most `N` rotated access logs (0 = keep all)"},
+		&cli.DurationFlag{Name: flagLogFlush, Value: time.Second, Usage: "write --logfile access lines in batches at most `DURATION` old (0 = each line at once)"},
 		&cli.BoolFlag{Name: flagTracebacks, Usage: "show handler errors and panics (with their stack) in 500 responses"},
 		&cli.BoolFlag{Name: flagNoTracebacks, Usage: "legacy: do not show tracebacks (the default)"},
 		&cli.BoolFlag{Name: flagUser, Aliases: []string{"u"}, Usage: "serve each user's ~/public_html as /~NAME/"},

@@ -142,6 +142,7 @@ func (ws *webService) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	ws.alog.start()
 	if err := ws.Multi.Start(ctx); err != nil {
 		return err
 	}
