@@ -23,6 +23,9 @@ func build(c *config, env runner.Env) (service.Service, error) {
 	if err := buildZones(c, h, data); err != nil {
 		return nil, err
 	}
+	if err := buildSecondaries(c, h, data); err != nil {
+		return nil, err
+	}
 	data.watch.srcs = data.srcs
 
 	root := service.NewMulti("dns")
@@ -95,6 +98,24 @@ func buildZones(c *config, h *handler, data *dataService) error {
 		h.zones.byOrigin[origin] = fileZone{src}
 		data.srcs = append(data.srcs, src)
 	}
+	return nil
+}
+
+func buildSecondaries(c *config, h *handler, data *dataService) error {
+	if len(c.secondaries) == 0 {
+		return nil
+	}
+	h.secondary = &secondaries{}
+	for _, spec := range c.secondaries {
+		if _, dup := h.zones.byOrigin[spec.origin]; dup {
+			return fmt.Errorf("--secondary %s/%s: zone %s is already served", spec.primary, spec.origin, spec.origin)
+		}
+		sec := &secondary{origin: spec.origin, primary: spec.primary, holder: &transferred{},
+			log: h.log, cache: cacheOf(h), kick: make(chan struct{}, 1)}
+		h.zones.byOrigin[spec.origin] = sec.holder
+		h.secondary.zones = append(h.secondary.zones, sec)
+	}
+	data.sec = h.secondary
 	return nil
 }
 

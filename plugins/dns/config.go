@@ -2,6 +2,7 @@ package dns
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"time"
 
@@ -16,6 +17,8 @@ type config struct {
 	hostsFile string
 	hostsTTL  uint32
 	zoneFiles []string
+	// secondaries are the --secondary zones: primary and origin.
+	secondaries []secondarySpec
 	transfer  acl
 	reload    time.Duration
 	verbose   int
@@ -59,6 +62,13 @@ func readConfig(f runner.Flags) (*config, error) {
 		}
 		c.zoneFiles = append(c.zoneFiles, abs)
 	}
+	for _, spec := range f.StringSlice("secondary") {
+		primary, origin, err := parseSecondary(spec)
+		if err != nil {
+			return nil, err
+		}
+		c.secondaries = append(c.secondaries, secondarySpec{primary, origin})
+	}
 	if c.transfer, err = parseACL(f.StringSlice("allow-transfer")); err != nil {
 		return nil, fmt.Errorf("--allow-transfer: %w", err)
 	}
@@ -71,6 +81,11 @@ func readConfig(f runner.Flags) (*config, error) {
 		c.verbose = 1
 	}
 	return c, nil
+}
+
+type secondarySpec struct {
+	primary netip.AddrPort
+	origin  string
 }
 
 // readRecursion reads the forwarding and cache options.

@@ -211,3 +211,5 @@ func rrs(list []dns.RR) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -45,6 +45,7 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "hosts-ttl", Value: 3600, Usage: "TTL in `SECONDS` of answers from the hosts file"},
 		&cli.StringSliceFlag{Name: "bindzone", Usage: "serve the zone in BIND master `FILE` (repeatable)"},
 		&cli.StringSliceFlag{Name: "pyzone", Usage: "not supported: twistd's Python zone `FILE`s have no meaning here; convert them for --bindzone"},
+		&cli.StringSliceFlag{Name: "secondary", Usage: "hold `IP[:PORT]/DOMAIN`: transfer zone DOMAIN from the primary at IP, keep it fresh by its SOA and on NOTIFY (repeatable)"},
 		&cli.StringSliceFlag{Name: "allow-transfer", Usage: "allow zone transfers (AXFR) to `CIDR` (repeatable; default: nobody)"},
 		&cli.BoolFlag{Name: "recursive", Aliases: []string{"r"}, Usage: "forward questions our data does not answer to the servers of --resolv-conf"},
 		&cli.StringFlag{Name: "resolv-conf", Value: "/etc/resolv.conf", Usage: "read upstream servers from `FILE` (nameserver lines, timeout: and attempts: options); giving it implies --recursive"},

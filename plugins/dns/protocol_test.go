@@ -119,7 +119,7 @@ func TestOddQueries(t *testing.T) {
 			m := new(dns.Msg)
 			m.SetNotify("example.test.")
 			return m
-		}, dns.RcodeRefused},
+		}, dns.RcodeNotAuth},
 	}
 	for _, network := range []string{"udp", "tcp"} {
 		for _, tt := range tests {
