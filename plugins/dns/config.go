@@ -19,9 +19,9 @@ type config struct {
 	zoneFiles []string
 	// secondaries are the --secondary zones: primary and origin.
 	secondaries []secondarySpec
-	transfer  acl
-	reload    time.Duration
-	verbose   int
+	transfer    acl
+	reload      time.Duration
+	verbose     int
 
 	recursive  bool
 	resolvConf string
