@@ -34,10 +34,31 @@ type mailServer struct {
 // it, and stops it when the test ends.
 func startMail(t testing.TB, args ...string) *mailServer {
 	t.Helper()
+	return runMail(t, buildMail(t, args...))
+}
+
+func buildMail(t testing.TB, args ...string) service.Service {
+	t.Helper()
 	svc, err := runner.Build(Plugin(), args, runner.Env{})
 	if err != nil {
 		t.Fatalf("build %q: %v", args, err)
 	}
+	return svc
+}
+
+// queueOf returns the relay queue of a built service, or nil.
+func queueOf(svc service.Service) *queue {
+	for _, c := range svc.(*service.Multi).Services() {
+		if q, ok := c.(*queue); ok {
+			return q
+		}
+	}
+	return nil
+}
+
+// runMail starts a built service and stops it when the test ends.
+func runMail(t testing.TB, svc service.Service) *mailServer {
+	t.Helper()
 	ctx := context.Background()
 	if err := svc.PrivilegedStart(ctx); err != nil {
 		t.Fatalf("privileged start: %v", err)
@@ -217,3 +238,11 @@ func tlsClient(pool *x509.CertPool) *tls.Config {
 }
 
 func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }
+
+// stopNow stops a service at once (its cleanup Stop then does nothing).
+func stopNow(t testing.TB, svc service.Service) {
+	t.Helper()
+	if err := svc.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
