@@ -80,7 +80,7 @@ func newQueue(m *mailer) *queue {
 	}
 }
 
-func (q *queue) Name() string                        { return "queue" }
+func (q *queue) Name() string                          { return "queue" }
 func (q *queue) PrivilegedStart(context.Context) error { return nil }
 
 // Start creates the queue's directories, loads what a previous run left,
