@@ -153,7 +153,9 @@ func (c *conn) begin(onLoop bool) {
 // close.
 func (c *conn) finish(ioErr error) {
 	c.mu.Lock()
-	if c.reason == nil {
+	if c.reason == nil || c.state == stateLosing && ioErr != nil && !isEOF(ioErr) {
+		// Nobody asked for the close, or a LoseConnection did not get to
+		// send everything: what ended the connection is the reason.
 		c.reason = lostReason(ioErr)
 	}
 	c.state = stateClosed

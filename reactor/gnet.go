@@ -320,6 +320,8 @@ func (c *gConn) flushOnLoop() {
 	buf := c.pending
 	c.pending = nil
 	c.kicked = false
+	prev := c.inflight
+	c.inflight += len(buf) // until gnet says what it kept
 	c.mu.Unlock()
 	if len(buf) > 0 {
 		_, _ = c.gc.Write(buf)
@@ -332,7 +334,6 @@ func (c *gConn) flushOnLoop() {
 	if cap(buf) <= 2*readBufferSize && c.spare == nil {
 		c.spare = buf[:0]
 	}
-	prev := c.inflight
 	c.inflight = c.gc.OutboundBuffered()
 	high := c.checkHighLocked()
 	low, _ := c.checkLowLocked()
@@ -422,8 +423,18 @@ func (c *gConn) wakeReader() {
 // chatter is debug detail, its errors are errors.
 type gnetLogger struct{ log *slog.Logger }
 
-func (l gnetLogger) Debugf(format string, args ...any) { l.log.Debug("gnet: " + fmt.Sprintf(format, args...)) }
-func (l gnetLogger) Infof(format string, args ...any)  { l.log.Debug("gnet: " + fmt.Sprintf(format, args...)) }
-func (l gnetLogger) Warnf(format string, args ...any)  { l.log.Warn("gnet: " + fmt.Sprintf(format, args...)) }
-func (l gnetLogger) Errorf(format string, args ...any) { l.log.Error("gnet: " + fmt.Sprintf(format, args...)) }
-func (l gnetLogger) Fatalf(format string, args ...any) { l.log.Error("gnet: " + fmt.Sprintf(format, args...)) }
+func (l gnetLogger) Debugf(format string, args ...any) {
+	l.log.Debug("gnet: " + fmt.Sprintf(format, args...))
+}
+func (l gnetLogger) Infof(format string, args ...any) {
+	l.log.Debug("gnet: " + fmt.Sprintf(format, args...))
+}
+func (l gnetLogger) Warnf(format string, args ...any) {
+	l.log.Warn("gnet: " + fmt.Sprintf(format, args...))
+}
+func (l gnetLogger) Errorf(format string, args ...any) {
+	l.log.Error("gnet: " + fmt.Sprintf(format, args...))
+}
+func (l gnetLogger) Fatalf(format string, args ...any) {
+	l.log.Error("gnet: " + fmt.Sprintf(format, args...))
+}
