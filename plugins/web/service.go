@@ -280,7 +280,15 @@ type plainPart struct{ t *endpoint.TLS }
 func (p plainPart) String() string { return p.t.String() }
 
 func (p plainPart) Listen(ctx context.Context, env *endpoint.Env) (net.Listener, error) {
-	return p.t.TCP.Listen(ctx, env)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, p.t.Network(), p.t.Addr())
+	if err != nil {
+		return nil, fmt.Errorf("endpoint %q: %w", p.t.String(), err) // name the ssl: string the user wrote
+	}
+	return l, nil
 }
 
 var (

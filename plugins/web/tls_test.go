@@ -191,3 +191,18 @@ func sameCert(t *testing.T, c *x509.Certificate, file string) bool {
 	blk, _ := pem.Decode(mustRead(t, file))
 	return blk != nil && string(blk.Bytes) == string(c.Raw)
 }
+
+func TestTLSPortTaken(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	certDir := t.TempDir()
+	cert, key := testCert(t, certDir, "server", "localhost")
+	_, err = tryStartWeb(t, "--listen", "ssl:"+port+":interface=127.0.0.1:privateKey="+key+":certKey="+cert)
+	if err == nil || !strings.Contains(err.Error(), `"ssl:`+port) || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("bind error %v", err)
+	}
+}
