@@ -2,7 +2,9 @@ package web
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -139,5 +141,21 @@ func TestShortFlags(t *testing.T) {
 	}
 	if lines := readLines(t, logf); len(lines) != 1 {
 		t.Errorf("-l: %q", lines)
+	}
+}
+
+// TestTracebacks: a handler panic is a 500, with the panic and its stack
+// only under --display-tracebacks.
+func TestTracebacks(t *testing.T) {
+	boom := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom at the handler") })
+	for _, show := range []bool{false, true} {
+		c := &config{site: siteOptions{tracebacks: show}}
+		f := newFront(c, boom, nil, nil, nil, slog.New(slog.DiscardHandler))
+		rec := httptest.NewRecorder()
+		f.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		body := rec.Body.String()
+		if rec.Code != 500 || strings.Contains(body, "boom") != show || strings.Contains(body, "goroutine") != show {
+			t.Errorf("tracebacks %v: %d %q", show, rec.Code, body)
+		}
 	}
 }
