@@ -36,6 +36,14 @@ func (e Env) Log() *slog.Logger {
 	return e.Logger
 }
 
+// ReactorName returns Reactor, or the default reactor when none was set.
+func (e Env) ReactorName() string {
+	if e.Reactor == "" {
+		return DefaultReactor
+	}
+	return e.Reactor
+}
+
 // EndpointEnv returns Endpoints, or an empty environment when none was set.
 func (e Env) EndpointEnv() *endpoint.Env {
 	if e.Endpoints == nil {

@@ -204,3 +204,19 @@ func TestUnixEndpoint(t *testing.T) {
 		t.Errorf("lock left after stop")
 	}
 }
+
+// The same echo runs on the gnet reactor.
+func TestEchoDaemonOnGnet(t *testing.T) {
+	dir := t.TempDir()
+	pid, addr := startEcho(t, dir, "--reactor", "gnet")
+	echoes(t, "tcp", addr)
+	waitLog(t, fileText(filepath.Join(dir, "twistd.log")), `reactor: gnet`)
+	if r := gotwistd(t, dir, "stop"); r.code != 0 {
+		t.Errorf("stop: %d %q", r.code, r.stderr)
+	}
+	waitGone(t, pid)
+	r := gotwistd(t, dir, "-r", "gnet", "echo", "-p", "unix:"+filepath.Join(dir, "s"))
+	if r.code != 2 || !strings.Contains(r.stderr, "gnet") {
+		t.Errorf("unix under gnet: %d %q", r.code, r.stderr)
+	}
+}

@@ -18,12 +18,29 @@ import (
 	"github.com/gotwistd/gotwistd/service"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// gnet's import of ants starts a worker pool that lives as long as the
+// process.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).purgeStaleWorkers"),
+		goleak.IgnoreTopFunction("github.com/panjf2000/ants/v2.(*poolCommon).ticktock"),
+	)
+}
+
+// reactors are the reactors every test runs on.
+var reactors = []string{"netpoll", "gnet"}
+
+// each runs test once per reactor.
+func each(t *testing.T, test func(t *testing.T, env runner.Env)) {
+	for _, r := range reactors {
+		t.Run(r, func(t *testing.T) { test(t, runner.Env{Reactor: r}) })
+	}
+}
 
 // start builds echo from a command line and starts it.
-func start(t *testing.T, args ...string) *service.Multi {
+func start(t *testing.T, env runner.Env, args ...string) *service.Multi {
 	t.Helper()
-	svc, err := runner.Build(Plugin(), args, runner.Env{})
+	svc, err := runner.Build(Plugin(), args, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +61,7 @@ func start(t *testing.T, args ...string) *service.Multi {
 func addrs(m *service.Multi) []net.Addr {
 	var out []net.Addr
 	for _, s := range m.Services() {
-		out = append(out, s.(*service.Stream).Addr())
+		out = append(out, s.(interface{ Addr() net.Addr }).Addr())
 	}
 	return out
 }
@@ -65,17 +82,31 @@ func roundTrip(t *testing.T, network, addr string, msg []byte) {
 
 func TestEchoesOnEveryEndpoint(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "e.sock")
-	m := start(t, "-p", "tcp:0:interface=127.0.0.1", "--listen", "unix:"+sock)
+	m := start(t, runner.Env{}, "-p", "tcp:0:interface=127.0.0.1", "--listen", "unix:"+sock)
 	as := addrs(m)
 	roundTrip(t, "tcp", as[0].String(), []byte("hello\n"))
 	roundTrip(t, "unix", sock, []byte("hello unix\n"))
 	big := []byte(strings.Repeat("0123456789abcdef", 1<<16)) // 1 MiB, both ways at once
 	roundTrip(t, "tcp", as[0].String(), big)
-	roundTrip(t, "tcp", as[0].String(), []byte{0, 0xff, '\r', '\n', 0})
+}
+
+func TestEchoesOnBothReactors(t *testing.T) {
+	each(t, func(t *testing.T, env runner.Env) {
+		m := start(t, env, "-p", "tcp:0:interface=127.0.0.1")
+		as := addrs(m)
+		roundTrip(t, "tcp", as[0].String(), []byte("hello\n"))
+		big := []byte(strings.Repeat("0123456789abcdef", 1<<16)) // 1 MiB, both ways at once
+		roundTrip(t, "tcp", as[0].String(), big)
+		roundTrip(t, "tcp", as[0].String(), []byte{0, 0xff, '\r', '\n', 0})
+	})
 }
 
 func TestManyConnections(t *testing.T) {
-	m := start(t, "-p", "tcp:0:interface=127.0.0.1")
+	each(t, manyConnections)
+}
+
+func manyConnections(t *testing.T, env runner.Env) {
+	m := start(t, env, "-p", "tcp:0:interface=127.0.0.1")
 	addr := addrs(m)[0].String()
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
@@ -105,7 +136,11 @@ func TestManyConnections(t *testing.T) {
 }
 
 func TestIdleTimeoutClosesSilentClients(t *testing.T) {
-	m := start(t, "-p", "tcp:0:interface=127.0.0.1", "--idle-timeout", "50ms")
+	each(t, idleTimeout)
+}
+
+func idleTimeout(t *testing.T, env runner.Env) {
+	m := start(t, env, "-p", "tcp:0:interface=127.0.0.1", "--idle-timeout", "50ms")
 	c, err := net.Dial("tcp", addrs(m)[0].String())
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +154,11 @@ func TestIdleTimeoutClosesSilentClients(t *testing.T) {
 
 // Stop closes open connections instead of waiting for them.
 func TestStopClosesOpenConnections(t *testing.T) {
-	svc, err := runner.Build(Plugin(), []string{"-p", "tcp:0:interface=127.0.0.1", "--idle-timeout", "0"}, runner.Env{})
+	each(t, stopCloses)
+}
+
+func stopCloses(t *testing.T, env runner.Env) {
+	svc, err := runner.Build(Plugin(), []string{"-p", "tcp:0:interface=127.0.0.1", "--idle-timeout", "0"}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,5 +199,10 @@ func TestBadOptions(t *testing.T) {
 		if _, err := runner.Build(Plugin(), args, runner.Env{}); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+	// gnet binds its own sockets: unix and ssl endpoints are refused when
+	// the service is made, not at bind time.
+	if _, err := runner.Build(Plugin(), []string{"-p", "unix:/tmp/x.sock"}, runner.Env{Reactor: "gnet"}); err == nil {
+		t.Error("a unix endpoint was accepted under gnet")
 	}
 }

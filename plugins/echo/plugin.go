@@ -1,5 +1,7 @@
 // Package echo is `gotwistd echo`: the classic Twisted echo protocol (RFC
-// 862 over TCP or unix sockets), every byte a client sends comes back.
+// 862 over TCP or unix sockets), every byte a client sends comes back. It
+// is written on the protocol API (package reactor) and runs on both
+// reactors, netpoll and gnet.
 package echo
 
 import (
@@ -10,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gotwistd/gotwistd/endpoint"
+	"github.com/gotwistd/gotwistd/reactor"
 	"github.com/gotwistd/gotwistd/runner"
 	"github.com/gotwistd/gotwistd/service"
 )
@@ -23,6 +26,7 @@ func Plugin() runner.Plugin {
 		Usage: "echo server: every byte received is sent back (RFC 862)",
 		Description: "Listens on every --listen endpoint (and -p) and echoes each connection's bytes back\n" +
 			"until the client closes it or it stays idle for --idle-timeout.",
+		Reactors: []string{"netpoll", "gnet"},
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "port", Aliases: []string{"p"}, Usage: "listen on `PORT` or endpoint string (tcp:8000:interface=127.0.0.1) [default: tcp:8000 when no --listen]"},
 			&cli.StringSliceFlag{Name: "listen", Usage: "listen on `ENDPOINT` too (repeatable): tcp:PORT, tcp6:..., unix:PATH, ssl:..."},
@@ -54,8 +58,12 @@ func Make(f runner.Flags, env runner.Env) (service.Service, error) {
 		if _, ok := ep.(endpoint.PacketEndpoint); ok {
 			return nil, fmt.Errorf("endpoint %q: echo serves streams; use tcp:, unix: or ssl:", d)
 		}
-		srv := &server{idle: idle, log: env.Log()}
-		if err := root.Add(env.Stream("echo-"+strconv.Itoa(i), ep, srv)); err != nil {
+		svc, err := reactor.NewService("echo-"+strconv.Itoa(i), env.ReactorName(), ep, factory, env.Log(),
+			reactor.WithIdleTimeout(idle), reactor.WithEndpointEnv(env.EndpointEnv()), reactor.WithFail(env.Fail))
+		if err != nil {
+			return nil, err
+		}
+		if err := root.Add(svc); err != nil {
 			return nil, err
 		}
 	}
