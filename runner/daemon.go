@@ -133,14 +133,23 @@ func becomeDaemon() error {
 	return os.Unsetenv(daemon.MARK_NAME)
 }
 
-// signalReady tells the waiting parent that start-up is over, then moves
-// stdout and stderr to /dev/null (opened before any chroot).
+// signalReady moves stdout and stderr to /dev/null (opened before any
+// chroot), then tells the waiting parent that start-up is over, through a
+// copy of the pipe kept for that: when the parent exits, the daemon is
+// already detached from the terminal.
 func signalReady(devnull *os.File) error {
-	if _, err := io.WriteString(os.Stdout, readyLine); err != nil {
+	pipeFD, err := unix.Dup(1)
+	if err != nil {
 		return err
 	}
-	return errors.Join(
+	pipe := os.NewFile(uintptr(pipeFD), "start-up pipe")
+	defer pipe.Close()
+	if err := errors.Join(
 		unix.Dup2(int(devnull.Fd()), 1),
 		unix.Dup2(int(devnull.Fd()), 2),
-	)
+	); err != nil {
+		return err
+	}
+	_, err = io.WriteString(pipe, readyLine)
+	return err
 }
