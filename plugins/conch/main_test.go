@@ -284,3 +284,5 @@ func removeTestUser() {
 		_ = exec.Command("userdel", "-r", testUserName).Run()
 	}
 }
+
+func newTestLogger() *slog.Logger { return slog.New(newLogs()) }
