@@ -1,12 +1,14 @@
 package mail
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gotwistd/gotwistd/runner"
+	"github.com/gotwistd/gotwistd/service"
 )
 
 func TestAliasesDeliver(t *testing.T) {
@@ -120,5 +122,33 @@ func TestUsageErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v, want an error containing %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+func TestReloadAliases(t *testing.T) {
+	dir := t.TempDir()
+	aliases := filepath.Join(dir, "aliases")
+	os.WriteFile(aliases, []byte("old: joe\n"), 0o600)
+	svc := buildMail(t, "-H", "localhost", "-d", "localhost="+filepath.Join(dir, "md"), "-u", "joe=pw", "-A", aliases, "-s", loop, "--no-pop3")
+	s := runMail(t, svc)
+	reload := func() error { return svc.(service.Reloader).Reload(context.Background()) }
+
+	os.WriteFile(aliases, []byte("new: joe\n"), 0o600)
+	if err := reload(); err != nil {
+		t.Fatal(err)
+	}
+	if err := send(s.smtp[0], "a@example.com", []string{"new@localhost"}, "x\r\n"); err != nil {
+		t.Errorf("new alias after reload: %v", err)
+	}
+	if err := send(s.smtp[0], "a@example.com", []string{"old@localhost"}, "x\r\n"); smtpCode(err) != 550 {
+		t.Errorf("removed alias after reload: %v, want 550", err)
+	}
+	// A broken file is reported and the last good one stays.
+	os.WriteFile(aliases, []byte("broken line\n"), 0o600)
+	if err := reload(); err == nil || !strings.Contains(err.Error(), "not reloaded") {
+		t.Errorf("reload of a broken file: %v", err)
+	}
+	if err := send(s.smtp[0], "a@example.com", []string{"new@localhost"}, "x\r\n"); err != nil {
+		t.Errorf("alias lost after a failed reload: %v", err)
 	}
 }

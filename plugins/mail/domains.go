@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 )
 
 // domainTable holds the local domains, built once by Make and never
@@ -19,9 +20,10 @@ type domainTable struct {
 type domain struct {
 	name       string
 	dir        string
-	users      map[string]*account // by lower-case local part
-	aliases    *aliasTable         // -A; nil when none
-	postmaster bool                // -b: unknown users go to postmaster
+	users      map[string]*account        // by lower-case local part
+	aliasFile  string                     // -A, absolute; "" when none
+	aliases    atomic.Pointer[aliasTable] // swapped whole on SIGHUP
+	postmaster bool                       // -b: unknown users go to postmaster
 }
 
 // account is one -u USER=PASS of a domain.
@@ -61,14 +63,15 @@ func readDomains(opts []option) (*domainTable, error) {
 				return nil, err
 			}
 		case flagAliases:
-			if last.aliases != nil {
+			if last.aliasFile != "" {
 				return nil, fmt.Errorf("--%s: domain %s has aliases already", flagAliases, last.name)
 			}
 			a, err := loadAliases(o.value)
 			if err != nil {
 				return nil, fmt.Errorf("--%s: %w", flagAliases, err)
 			}
-			last.aliases = a
+			last.aliasFile = a.file
+			last.aliases.Store(a)
 		case flagDefault:
 			t.def = last
 		case flagBounce:
@@ -184,21 +187,48 @@ func (t *domainTable) checkRemoteAliases(haveQueue bool) error {
 		return nil
 	}
 	for _, d := range t.list {
-		if d.aliases == nil {
-			continue
-		}
-		for _, name := range d.aliases.names() {
-			for _, tg := range d.aliases.targets(name) {
-				if tg.kind != targetAddress {
-					continue
-				}
-				if _, dom, ok := cutAt(tg.value); ok && t.local(dom) == nil {
-					return fmt.Errorf("--%s %s: alias %s sends to %s, another domain: that needs -R/--%s", flagAliases, d.aliases.file, name, tg.value, flagRelay)
-				}
+		if a := d.aliases.Load(); a != nil {
+			if err := t.checkAliasTable(a); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+func (t *domainTable) checkAliasTable(a *aliasTable) error {
+	for _, name := range a.names() {
+		for _, tg := range a.targets(name) {
+			if tg.kind != targetAddress {
+				continue
+			}
+			if _, dom, ok := cutAt(tg.value); ok && t.local(dom) == nil {
+				return fmt.Errorf("--%s %s: alias %s sends to %s, another domain: that needs -R/--%s", flagAliases, a.file, name, tg.value, flagRelay)
+			}
+		}
+	}
+	return nil
+}
+
+// reloadAliases reads every -A file again; a file that no longer reads or
+// checks keeps its old contents in force, and the error says so.
+func (t *domainTable) reloadAliases(haveQueue bool) error {
+	var errs []error
+	for _, d := range t.list {
+		if d.aliasFile == "" {
+			continue
+		}
+		a, err := loadAliases(d.aliasFile)
+		if err == nil && !haveQueue {
+			err = t.checkAliasTable(a)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("aliases of %s not reloaded: %w", d.name, err))
+			continue
+		}
+		d.aliases.Store(a)
+	}
+	return errors.Join(errs...)
 }
 
 // cutAt splits an address at its last '@'.

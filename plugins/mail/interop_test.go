@@ -129,3 +129,12 @@ func TestPortInUseExitsOne(t *testing.T) {
 		t.Errorf("output does not say why:\n%s", out)
 	}
 }
+
+func TestHelpAuth(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "mail", "--help-auth")
+	cmd.Env = append(os.Environ(), envServe+"=1")
+	out, err := cmd.Output()
+	if err != nil || !strings.Contains(string(out), "file:PATH") || !strings.Contains(string(out), "memory:USER:PASS") {
+		t.Errorf("mail --help-auth: %v\n%s", err, out)
+	}
+}

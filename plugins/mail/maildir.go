@@ -90,7 +90,7 @@ var (
 // reports without reading the file.
 func uniqueName(size, crlfSize int) string {
 	now := time.Now()
-	return fmt.Sprintf("%d.M%dP%dQ%d.%s,S=%d,W=%d", now.Unix(), now.Nanosecond()/1000, pid, deliveries.Add(1), localHost, size, crlfSize)
+	return fmt.Sprintf("%d.M%06dP%dQ%d.%s,S=%d,W=%d", now.Unix(), now.Nanosecond()/1000, pid, deliveries.Add(1), localHost, size, crlfSize)
 }
 
 // maildirHost is the host part of Maildir names, with '/' and ':' escaped

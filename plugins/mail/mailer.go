@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+
+	"github.com/gotwistd/gotwistd/endpoint"
+	"github.com/gotwistd/gotwistd/service"
 )
 
 // mailer is the state every endpoint of one mail service shares: the
@@ -79,9 +82,35 @@ func (s *storeService) Start(context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Reload (SIGHUP) reads the aliases files and the TLS certificates again;
+// --auth files are re-read whenever they change, without a signal.
+func (s *storeService) Reload(context.Context) error {
+	c := s.m.c
+	errs := []error{s.m.domains.reloadAliases(c.queueDir != "")}
+	if c.tls != nil {
+		errs = append(errs, c.tls.Reload())
+	}
+	for _, ep := range append(append([]endpoint.Endpoint(nil), c.smtp...), c.pop3...) {
+		if t, ok := ep.(*endpoint.TLS); ok && t != c.tls {
+			errs = append(errs, t.Reload())
+		}
+	}
+	err := errors.Join(errs...)
+	if err == nil {
+		s.m.log.Info("reloaded aliases and certificates")
+	}
+	return err
+}
+
 func (s *storeService) Stop(context.Context) error {
 	for _, a := range s.m.domains.accounts() {
 		a.box.close()
 	}
 	return nil
 }
+
+var (
+	_ service.Service  = (*storeService)(nil)
+	_ service.Reloader = (*storeService)(nil)
+	_ service.Service  = (*queue)(nil)
+)

@@ -84,12 +84,12 @@ func (m *mailer) resolveDepth(addr string, depth int, seen map[string]bool) ([]t
 		return nil, nil // a loop: this branch adds nothing
 	}
 	seen[key] = true
-	if d.aliases != nil && d.aliases.m[local] != nil {
+	if a := d.aliases.Load(); a != nil && a.m[local] != nil {
 		if depth >= maxAliasDepth {
 			return nil, errAliasLoop
 		}
 		var out []target
-		for _, t := range d.aliases.m[local] {
+		for _, t := range a.m[local] {
 			switch t.kind {
 			case targetFile, targetProgram:
 				out = append(out, target{kind: t.kind, path: t.value})
