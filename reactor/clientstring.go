@@ -103,6 +103,9 @@ func ParseClient(desc string) (ClientEndpoint, error) {
 	if host == "" {
 		return bad("host is missing; write %s:host=127.0.0.1:port=8000", kind)
 	}
+	if strings.ContainsFunc(host, func(r rune) bool { return r <= ' ' || r == 0x7f || strings.ContainsRune("[]/\\", r) }) {
+		return bad("host %q is not a host name or IP address (IPv6 goes without brackets: host=\\:\\:1)", host)
+	}
 	n, err := strconv.Atoi(port)
 	if err != nil || n < 1 || n > 65535 {
 		return bad("port %q is not a number 1-65535", port)
