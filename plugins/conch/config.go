@@ -137,10 +137,22 @@ func parseConfig(f runner.Flags) (*config, error) {
 			return nil, fmt.Errorf("--accept-env %q: %v", p, err)
 		}
 	}
-	if exe, err := os.Executable(); err == nil {
-		cfg.exe = exe
-	}
+	cfg.exe = selfExe()
 	return cfg, nil
+}
+
+// selfExe names this program for the sftp child. /proc/self/exe is
+// preferred: exec through it needs no search permission on the binary's
+// directory, which the account may lack (a test binary in a 0700 build
+// directory, a root-only bin directory).
+func selfExe() string {
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		return "/proc/self/exe"
+	}
+	if exe, err := os.Executable(); err == nil {
+		return exe
+	}
+	return ""
 }
 
 // existingDir makes dir absolute and checks that it is a directory.
