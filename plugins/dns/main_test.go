@@ -92,10 +92,16 @@ func start(t testing.TB, args ...string) *testServer {
 
 func tryStart(t testing.TB, args ...string) (*testServer, error) {
 	t.Helper()
+	return tryStartOn(t, append([]string{"-i", "127.0.0.1", "-p", "0"}, args...)...)
+}
+
+// tryStartOn is tryStart without the default -i and -p.
+func tryStartOn(t testing.TB, args ...string) (*testServer, error) {
+	t.Helper()
 	logs := &logBuf{}
 	env := runner.Env{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	env.OnFail = func(err error) { t.Errorf("service failed: %v", err) }
-	svc, err := runner.Build(Plugin(), append([]string{"-i", "127.0.0.1", "-p", "0"}, args...), env)
+	svc, err := runner.Build(Plugin(), args, env)
 	if err != nil {
 		return nil, err
 	}

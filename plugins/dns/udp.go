@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -32,7 +33,8 @@ type udpService struct {
 	log  *slog.Logger
 	fail func(error)
 
-	conn *net.UDPConn
+	conn  *net.UDPConn
+	batch batchConn // conn, read and written a batch at a time
 	// session: the socket is bound to every address, so answers must leave
 	// from the address each query came to (IP_PKTINFO / IPV6_RECVPKTINFO).
 	session bool
@@ -63,9 +65,15 @@ func (u *udpService) PrivilegedStart(ctx context.Context) error {
 		return err
 	}
 	u.conn = pc.(*net.UDPConn)
-	if ip := u.conn.LocalAddr().(*net.UDPAddr).IP; ip.IsUnspecified() {
-		err6 := ipv6.NewPacketConn(u.conn).SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true)
-		err4 := ipv4.NewPacketConn(u.conn).SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true)
+	ip := u.conn.LocalAddr().(*net.UDPAddr).IP
+	p4, p6 := ipv4.NewPacketConn(u.conn), ipv6.NewPacketConn(u.conn)
+	u.batch = p4
+	if ip.To4() == nil {
+		u.batch = p6
+	}
+	if ip.IsUnspecified() {
+		err6 := p6.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true)
+		err4 := p4.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true)
 		u.session = err4 == nil || err6 == nil
 	}
 	u.log.Info(fmt.Sprintf("listening on %s (%s)", u.name, u.conn.LocalAddr()))
@@ -119,24 +127,32 @@ func (u *udpService) Stop(ctx context.Context) error {
 	return err
 }
 
+// Batches: each worker reads up to udpBatch datagrams with one recvmmsg
+// and sends their answers with one sendmmsg. System calls are most of the
+// cost of a UDP query; batching them is what lets one process keep up
+// with (and pass) dnsmasq.
+const (
+	udpBatch = 32
+	// udpQueryMax is the largest query read whole; a longer datagram
+	// (MSG_TRUNC) is answered FORMERR like any malformed one.
+	udpQueryMax = 4096
+)
+
 // work reads and answers datagrams until the service stops.
 func (u *udpService) work() {
 	defer u.workers.Done()
-	buf := make([]byte, dns.MaxMsgSize)
-	w := &udpWriter{svc: u, out: make([]byte, dns.MaxMsgSize)}
-	for {
-		var (
-			n   int
-			err error
-		)
+	in := make([]ipv4.Message, udpBatch)
+	out := make([]ipv4.Message, 0, udpBatch)
+	slots := make([]batchWriter, udpBatch)
+	for i := range in {
+		in[i].Buffers = [][]byte{make([]byte, udpQueryMax)}
+		slots[i] = batchWriter{svc: u, buf: make([]byte, udpQueryMax)}
 		if u.session {
-			n, w.sess, err = dns.ReadFromSessionUDP(u.conn, buf)
-			if err == nil {
-				w.to = w.sess.RemoteAddr().(*net.UDPAddr).AddrPort()
-			}
-		} else {
-			n, w.to, err = u.conn.ReadFromUDPAddrPort(buf)
+			in[i].OOB = make([]byte, oobSize)
 		}
+	}
+	for {
+		n, err := u.batch.ReadBatch(in, 0)
 		if err != nil {
 			if u.stopping.Load() {
 				return
@@ -148,7 +164,26 @@ func (u *udpService) work() {
 			u.fail(fmt.Errorf("%s stopped serving: %w", u.name, err))
 			return
 		}
-		serveDatagram(u.h, w, buf[:n])
+		out = out[:0]
+		for i := range n {
+			m, w := &in[i], &slots[i]
+			w.reset(m)
+			if m.Flags&syscall.MSG_TRUNC != 0 {
+				m.N = min(m.N, 12) // too long: answer FORMERR from the header
+			}
+			serveDatagram(u.h, w, m.Buffers[0][:m.N])
+			if w.out != nil {
+				out = append(out, ipv4.Message{Buffers: [][]byte{w.out}, Addr: m.Addr, OOB: w.oob})
+			}
+		}
+		for len(out) > 0 {
+			k, err := u.batch.WriteBatch(out, 0)
+			if err != nil {
+				u.h.log.Debug("writing answers: " + err.Error())
+				k = 1 // drop the message that failed, send the others
+			}
+			out = out[k:]
+		}
 	}
 }
 
@@ -172,28 +207,47 @@ func serveDatagram(h *handler, w dns.ResponseWriter, b []byte) {
 	h.ServeDNS(w, req)
 }
 
-// udpWriter is the dns.ResponseWriter of one datagram. A worker reuses
-// its writer; an answer finished in another goroutine gets a copy.
-type udpWriter struct {
-	svc  *udpService
-	to   netip.AddrPort
-	sess *dns.SessionUDP
-	out  []byte // the worker's pack buffer (PackBuffer wants its len); nil in a copy
+// batchConn reads and writes several datagrams per system call
+// (recvmmsg, sendmmsg): *ipv4.PacketConn or *ipv6.PacketConn.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
 }
 
-var _ dns.ResponseWriter = (*udpWriter)(nil)
+// batchWriter is the dns.ResponseWriter of one datagram of a batch: the
+// answer is packed into the slot's buffer and sent with the batch.
+type batchWriter struct {
+	svc  *udpService
+	buf  []byte // the slot's pack buffer (PackBuffer wants its len)
+	from *net.UDPAddr
+	oob  []byte // for a wildcard socket: the answer's source address
+	out  []byte // the packed answer, nil until written
+}
 
-func (w *udpWriter) peer() (netip.Addr, bool) { return w.to.Addr().Unmap(), false }
+var _ dns.ResponseWriter = (*batchWriter)(nil)
 
-// detach runs f with a copy of w in a goroutine, unless maxAsync answers
-// are already waiting; it reports whether it did.
-func (w *udpWriter) detach(f func(dns.ResponseWriter)) bool {
+func (w *batchWriter) reset(m *ipv4.Message) {
+	w.from, _ = m.Addr.(*net.UDPAddr)
+	if w.from == nil {
+		w.from = &net.UDPAddr{}
+	}
+	w.out, w.oob = nil, nil
+	if w.svc.session {
+		w.oob = correctSource(m.OOB[:m.NN])
+	}
+}
+
+func (w *batchWriter) peer() (netip.Addr, bool) { return w.from.AddrPort().Addr().Unmap(), false }
+
+// detach runs f with a writer of its own in a goroutine, unless maxAsync
+// answers are already waiting; it reports whether it did.
+func (w *batchWriter) detach(f func(dns.ResponseWriter)) bool {
 	select {
 	case w.svc.async <- struct{}{}:
 	default:
 		return false
 	}
-	c := &udpWriter{svc: w.svc, to: w.to, sess: w.sess}
+	c := &udpWriter{svc: w.svc, to: w.from.AddrPort(), oob: w.oob}
 	w.svc.detached.Add(1)
 	go func() {
 		defer func() { <-w.svc.async; w.svc.detached.Done() }()
@@ -202,8 +256,41 @@ func (w *udpWriter) detach(f func(dns.ResponseWriter)) bool {
 	return true
 }
 
+func (w *batchWriter) WriteMsg(m *dns.Msg) error {
+	b, err := m.PackBuffer(w.buf)
+	if err != nil {
+		return err
+	}
+	w.out = b
+	return nil
+}
+
+func (w *batchWriter) Write(b []byte) (int, error) {
+	w.out = append(w.buf[:0], b...)
+	return len(b), nil
+}
+
+func (w *batchWriter) LocalAddr() net.Addr  { return w.svc.conn.LocalAddr() }
+func (w *batchWriter) RemoteAddr() net.Addr { return w.from }
+func (w *batchWriter) Close() error         { return nil }
+func (w *batchWriter) TsigStatus() error    { return nil }
+func (w *batchWriter) TsigTimersOnly(bool)  {}
+func (w *batchWriter) Hijack()              {}
+
+// udpWriter writes one answer on its own, for answers finished outside
+// the batch (after waiting for an upstream server).
+type udpWriter struct {
+	svc *udpService
+	to  netip.AddrPort
+	oob []byte
+}
+
+var _ dns.ResponseWriter = (*udpWriter)(nil)
+
+func (w *udpWriter) peer() (netip.Addr, bool) { return w.to.Addr().Unmap(), false }
+
 func (w *udpWriter) WriteMsg(m *dns.Msg) error {
-	b, err := m.PackBuffer(w.out)
+	b, err := m.Pack()
 	if err != nil {
 		return err
 	}
@@ -212,10 +299,8 @@ func (w *udpWriter) WriteMsg(m *dns.Msg) error {
 }
 
 func (w *udpWriter) Write(b []byte) (int, error) {
-	if w.sess != nil {
-		return dns.WriteToSessionUDP(w.svc.conn, b, w.sess)
-	}
-	return w.svc.conn.WriteToUDPAddrPort(b, w.to)
+	n, _, err := w.svc.conn.WriteMsgUDPAddrPort(b, w.oob, w.to)
+	return n, err
 }
 
 func (w *udpWriter) LocalAddr() net.Addr  { return w.svc.conn.LocalAddr() }
@@ -224,3 +309,27 @@ func (w *udpWriter) Close() error         { return nil }
 func (w *udpWriter) TsigStatus() error    { return nil }
 func (w *udpWriter) TsigTimersOnly(bool)  {}
 func (w *udpWriter) Hijack()              {}
+
+// oobSize fits the control message of either family carrying the
+// destination address and interface of a datagram.
+var oobSize = max(len(ipv4.NewControlMessage(ipv4.FlagDst|ipv4.FlagInterface)),
+	len(ipv6.NewControlMessage(ipv6.FlagDst|ipv6.FlagInterface)))
+
+// correctSource turns the control message of a query that came to a
+// wildcard socket into one that sends the answer from the address the
+// query was sent to (as miekg/dns's server does), so that clients of a
+// host with several addresses accept it.
+func correctSource(oob []byte) []byte {
+	cm6 := new(ipv6.ControlMessage)
+	if cm6.Parse(oob) == nil && cm6.Dst != nil {
+		if cm6.Dst.To4() == nil {
+			return (&ipv6.ControlMessage{Src: cm6.Dst}).Marshal()
+		}
+		return (&ipv4.ControlMessage{Src: cm6.Dst}).Marshal()
+	}
+	cm4 := new(ipv4.ControlMessage)
+	if cm4.Parse(oob) == nil && cm4.Dst != nil {
+		return (&ipv4.ControlMessage{Src: cm4.Dst}).Marshal()
+	}
+	return nil
+}
