@@ -29,7 +29,12 @@ func main() {
 	maildir := flag.String("maildir", "", "the recipient's Maildir, to verify afterwards")
 	run := flag.String("run", "r", "a tag that makes this run's message ids unique")
 	wait := flag.Duration("wait", 20*time.Second, "wait this long for the server to listen")
+	probe := flag.String("disk-probe", "", "instead of sending, time 200 rounds of write+fdatasync+rename+dir fsync of a 2 KiB file in this directory")
 	flag.Parse()
+	if *probe != "" {
+		diskProbe(*probe)
+		return
+	}
 
 	if err := waitFor(*addr, *wait); err != nil {
 		fail(err)
@@ -161,4 +166,35 @@ func waitFor(addr string, d time.Duration) error {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "load:", err)
 	os.Exit(1)
+}
+
+// diskProbe prints what one durable Maildir delivery costs on this disk
+// right now: the floor under one connection's latency.
+func diskProbe(dir string) {
+	tmp, newDir := filepath.Join(dir, "tmp"), filepath.Join(dir, "new")
+	os.MkdirAll(tmp, 0o700)
+	os.MkdirAll(newDir, 0o700)
+	d, err := os.Open(newDir)
+	if err != nil {
+		fail(err)
+	}
+	defer d.Close()
+	data := make([]byte, 2048)
+	const n = 200
+	start := time.Now()
+	for i := range n {
+		name := fmt.Sprintf("probe%d", i)
+		f, err := os.Create(filepath.Join(tmp, name))
+		if err != nil {
+			fail(err)
+		}
+		f.Write(data)
+		f.Sync()
+		f.Close()
+		os.Rename(filepath.Join(tmp, name), filepath.Join(newDir, name))
+		d.Sync()
+	}
+	fmt.Printf("durable-write=%.3fms\n", float64(time.Since(start).Microseconds())/1000/n)
+	os.RemoveAll(tmp)
+	os.RemoveAll(newDir)
 }
