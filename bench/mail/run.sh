@@ -43,7 +43,7 @@ measure() { # name port maildir conns run
 field() { sed -n "s/.*$1=\([-0-9]*\).*/\1/p"; }
 
 probe() { "$work/load" -disk-probe "$work/probe" | sed 's/durable-write=//'; }
-echo "disk before: write + fdatasync + rename + directory fsync of 2 KiB takes $(probe) (the floor under one connection's latency)"
+echo "disk before: write + fsync + rename + directory fsync of 2 KiB takes $(probe) (the floor under one connection's latency)"
 printf '%-6s | %14s | %14s | %6s | %s\n' conns "gotwistd msg/s" "twistd msg/s" ratio "lost (gotwistd/twistd)"
 for conns in 1 10; do
   g=$(measure gotwistd "$gport" "$work/g" "$conns" "g$conns")
