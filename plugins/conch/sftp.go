@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
 )
 
 // Environment of the sftp child process: this same binary, re-executed
@@ -85,6 +86,13 @@ func (s *session) subsystem(name string) bool {
 	return s.run(cmd)
 }
 
+// keepOpen hides Close from pkg/sftp, which closes its connection when the
+// client's input ends: the channel must stay open for the exit-status that
+// scp waits for.
+type keepOpen struct{ ssh.Channel }
+
+func (keepOpen) Close() error { return nil }
+
 // serveInProcess runs pkg/sftp on the channel in a goroutine.
 func (s *session) serveInProcess(root, wd string) bool {
 	s.mu.Lock()
@@ -96,11 +104,12 @@ func (s *session) serveInProcess(root, wd string) bool {
 	s.finished = make(chan struct{})
 	go func() {
 		var err error
+		ch := keepOpen{s.ch}
 		if root != "" {
-			err = serveSFTP(s.ch, root)
+			err = serveSFTP(ch, root)
 		} else {
 			var srv *sftp.Server
-			if srv, err = sftp.NewServer(s.ch, sftp.WithServerWorkingDirectory(wd)); err == nil {
+			if srv, err = sftp.NewServer(ch, sftp.WithServerWorkingDirectory(wd)); err == nil {
 				err = srv.Serve()
 				srv.Close()
 				if errors.Is(err, io.EOF) {
