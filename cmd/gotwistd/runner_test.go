@@ -176,3 +176,26 @@ func TestSignalDuringStart(t *testing.T) {
 		t.Error("pidfile left behind")
 	}
 }
+
+// --spew traces every start-up step at debug level; --debug also stays in
+// the foreground.
+func TestSpewAndDebug(t *testing.T) {
+	dir := t.TempDir()
+	for _, flag := range []string{"--spew", "-b"} {
+		args := []string{flag, "--pidfile", "", "testsvc"}
+		if flag == "--spew" {
+			args = append([]string{"-n"}, args...)
+		}
+		cmd, out := foreground(t, dir, args...)
+		waitLog(t, out.String, `\[-\] started`)
+		for _, step := range []string{"open log", "write pidfile", "privileged start", "drop privileges", "start services"} {
+			if !strings.Contains(out.String(), "[-#debug] step: "+step) {
+				t.Errorf("%s: no trace of step %q", flag, step)
+			}
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if code := exitCode(t, cmd); code != 0 {
+			t.Errorf("%s: exit %d", flag, code)
+		}
+	}
+}
