@@ -43,8 +43,8 @@ func (s *site) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, fi 
 			h["Vary"] = varyAcceptEncoding
 		}
 	}
-	if comp {
-		h["Vary"] = varyAcceptEncoding
+	if comp && (s.opts.gzip || s.opts.precompressed) {
+		h["Vary"] = varyAcceptEncoding // the answer depends on Accept-Encoding
 	}
 	h["Content-Type"] = []string{ctype}
 	etag := makeETag(mod, size, suffix)
