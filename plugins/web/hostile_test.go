@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gotwistd/gotwistd/runner"
 )
 
 // TestTraversalSpellings sends every spelling of "go up" we know, raw,
@@ -295,5 +297,51 @@ func TestGracefulStop(t *testing.T) {
 	}
 	if err := <-stopped; err != nil {
 		t.Fatalf("stop: %v", err)
+	}
+}
+
+// TestWriteTimeout: a client that stops reading a large download is cut
+// off after --write-timeout without progress.
+func TestWriteTimeout(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "big"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(dir, "big"), 64<<20); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	svc, err := runner.Build(Plugin(), []string{"--listen", loopback, "--path", dir, "--write-timeout", "200ms"}, runner.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := svc.(*webService)
+	closed := make(chan struct{}, 1)
+	ws.servers[0].srv.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateClosed {
+			closed <- struct{}{}
+		}
+	}
+	ctx := context.Background()
+	t.Cleanup(func() { _ = ws.Stop(ctx) })
+	if err := ws.PrivilegedStart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", ws.Addrs()[0].String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.(*net.TCPConn).SetReadBuffer(4096)
+	if _, err := io.WriteString(c, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Read nothing more: the server fills the socket buffers and stalls.
+	select {
+	case <-closed: // net/http closed it: the guard's write deadline fired
+	case <-time.After(30 * time.Second): // only a server that never gives up gets here
+		t.Fatal("a stalled reader kept its connection")
 	}
 }

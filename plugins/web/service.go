@@ -42,6 +42,7 @@ type webService struct {
 	alog      *accessLog
 	transport *http.Transport
 	streams   []*service.Stream
+	servers   []*httpServer // one per stream, same order
 
 	watchStop chan struct{}
 	watchDone chan struct{}
@@ -122,6 +123,7 @@ func newService(c *config, env runner.Env) (*webService, error) {
 			return nil, err
 		}
 		ws.streams = append(ws.streams, st)
+		ws.servers = append(ws.servers, hs)
 	}
 	return ws, nil
 }
