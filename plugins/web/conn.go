@@ -90,6 +90,19 @@ func (c *guardedConn) renew() {
 	_ = c.Conn.SetWriteDeadline(now.Add(d))
 }
 
+// SetDeadline and SetWriteDeadline are net/http's and crypto/tls's (which
+// clear the write deadline after a handshake, for one): the next write
+// arms the guard's own deadline again, whatever they set.
+func (c *guardedConn) SetDeadline(t time.Time) error {
+	c.renewAt.Store(0)
+	return c.Conn.SetDeadline(t)
+}
+
+func (c *guardedConn) SetWriteDeadline(t time.Time) error {
+	c.renewAt.Store(0)
+	return c.Conn.SetWriteDeadline(t)
+}
+
 func (c *guardedConn) Write(b []byte) (int, error) {
 	c.renew()
 	return c.Conn.Write(b)
