@@ -8,6 +8,7 @@
 #   bench/mail/run.sh                 # 10 s per measurement
 #   DUR=30 bench/mail/run.sh          # longer
 #   PEERS=/path/to/shared/peers bench/mail/run.sh
+#   WORKDIR=/somewhere bench/mail/run.sh   # where the Maildirs go [bench/results]
 #
 # Needs go and twistd3 (apt-get install python3-twisted). Never run by go test.
 set -euo pipefail
@@ -17,7 +18,9 @@ PEERS=${PEERS:-$(cd .. && pwd)/shared/peers}
 command -v twistd3 >/dev/null || { echo "twistd3 missing: apt-get install python3-twisted" >&2; exit 1; }
 [ -f "$PEERS/mail.tac" ] || { echo "no $PEERS/mail.tac; set PEERS" >&2; exit 1; }
 
-work=$(mktemp -d)
+mkdir -p "${WORKDIR:-bench/results}"
+work=$(mktemp -d "${WORKDIR:-bench/results}/mail.XXXXXX")
+work=$(cd "$work" && pwd)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
