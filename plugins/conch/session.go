@@ -220,11 +220,21 @@ func (s *session) run(cmd *exec.Cmd) bool {
 	if s.started {
 		return false
 	}
-	var err error
-	if s.ptmx != nil {
-		err = s.startPTY(cmd)
-	} else {
-		err = s.startPiped(cmd)
+	err := s.startCmd(cmd)
+	if err != nil && cmd.Dir != "/" {
+		// Most likely the account cannot enter its home directory (the
+		// child changes directory after switching uid). sshd says so and
+		// starts in / instead; so do we.
+		msg := fmt.Sprintf("Could not chdir to home directory %s: %v\r\n", cmd.Dir, errors.Unwrap(err))
+		retry := &exec.Cmd{Path: cmd.Path, Args: cmd.Args, Env: cmd.Env, Dir: "/"}
+		attr := *cmd.SysProcAttr
+		retry.SysProcAttr = &attr
+		if err2 := s.startCmd(retry); err2 == nil {
+			cmd, err = retry, nil
+			if s.ptmx == nil {
+				_, _ = s.ch.Stderr().Write([]byte(msg))
+			}
+		}
 	}
 	if err != nil {
 		s.c.srv.log.Warn(fmt.Sprintf("session of %s: starting %s: %v", s.c.login.acct.Name, cmd.Path, err))
@@ -234,6 +244,13 @@ func (s *session) run(cmd *exec.Cmd) bool {
 	s.pgid = cmd.Process.Pid
 	s.c.srv.trackProc(s.pgid)
 	return true
+}
+
+func (s *session) startCmd(cmd *exec.Cmd) error {
+	if s.ptmx != nil {
+		return s.startPTY(cmd)
+	}
+	return s.startPiped(cmd)
 }
 
 func (s *session) startPiped(cmd *exec.Cmd) error {

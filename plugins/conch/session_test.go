@@ -250,3 +250,19 @@ func TestMaxSessionsPerConnection(t *testing.T) {
 		s.Close()
 	}
 }
+
+// A home directory the account cannot enter: the session starts in /
+// and says why, as sshd does.
+func TestUnreachableHomeStartsInRoot(t *testing.T) {
+	acct := testUser(t)
+	if err := os.Chmod(acct.Home, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(acct.Home, 0o700)
+	r := start(t, "--auth", "memory:"+acct.Name+":pw")
+	c := r.dial(t, acct.Name, ssh.Password("pw"))
+	out, errOut, code := run(t, c, "pwd")
+	if code != 0 || out != "/\n" || !strings.Contains(errOut, "Could not chdir to home directory "+acct.Home) {
+		t.Errorf("pwd = %q, stderr %q, status %d", out, errOut, code)
+	}
+}
