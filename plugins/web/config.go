@@ -50,6 +50,7 @@ type siteOptions struct {
 	precompressed  bool
 	cgiExts        map[string]bool
 	tracebacks     bool
+	cacheBytes     int64 // small-file cache per document root; 0 = off
 }
 
 type vhostSpec struct {
@@ -173,6 +174,10 @@ func parseSite(f runner.Flags) (siteOptions, error) {
 		gzipMin:        int64(f.Int(flagGzipMinSize)),
 		precompressed:  !f.Bool(flagNoPrecompressed),
 		tracebacks:     f.Bool(flagTracebacks) && !f.Bool(flagNoTracebacks),
+		cacheBytes:     int64(f.Int(flagCacheMB)) << 20,
+	}
+	if s.cacheBytes < 0 {
+		return s, fmt.Errorf("--file-cache %d: must be 0 (off) or more megabytes", f.Int(flagCacheMB))
 	}
 	if idx := f.StringSlice(flagIndex); len(idx) > 0 {
 		s.indexes = nil

@@ -26,7 +26,11 @@ var varyAcceptEncoding = []string{"Accept-Encoding"}
 // ServeContent; this function chooses the representation (a precompressed
 // sidecar, gzip on the fly, or the file itself), its validators, and
 // screens the Range header first (parseRange).
-func (s *site) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, fi fs.FileInfo, rel string) {
+//
+// cached, when not nil, is the whole content from the file cache, and f is
+// nil; otherwise f is the open file, and a small one is read and offered
+// to the cache.
+func (s *site) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, cached []byte, fi fs.FileInfo, rel string) {
 	h := w.Header()
 	ctype := typeByName(rel, s.opts.defaultType)
 	comp := compressible(ctype)
@@ -38,7 +42,7 @@ func (s *site) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, fi 
 	if s.opts.precompressed && ae.any() {
 		if enc, sf, sfi := s.sidecar(rel, ae); sf != nil {
 			defer sf.Close()
-			f, size, mod, suffix = sf, sfi.Size(), sfi.ModTime(), "-"+enc
+			f, cached, size, mod, suffix = sf, nil, sfi.Size(), sfi.ModTime(), "-"+enc
 			h["Content-Encoding"] = []string{enc}
 			h["Vary"] = varyAcceptEncoding
 		}
@@ -54,14 +58,28 @@ func (s *site) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, fi 
 	}
 	h["Etag"] = []string{etag}
 	screenRange(r, size, gz)
+	whole := !gz && plainGet(r)
 
-	if !gz && plainGet(r) {
-		s.sendWhole(w, r, f, size, mod, rel)
+	if size > smallFile { // only small files come from the cache: f is open
+		switch {
+		case whole:
+			setWholeHeaders(h, mod, size)
+			w.WriteHeader(http.StatusOK)
+			if r.Method != http.MethodHead {
+				_, _ = io.CopyN(w, f, size) // sendfile(2) through the connection's ReadFrom
+			}
+		case gz:
+			g := &gzipWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
+			http.ServeContent(g, r, "", mod, f)
+			g.close()
+		default:
+			http.ServeContent(w, r, "", mod, f)
+		}
 		return
 	}
-	var content io.ReadSeeker = f
-	out := w
-	if size <= smallFile {
+
+	data := cached
+	if data == nil {
 		bp := smallBufs.Get().(*[]byte)
 		defer smallBufs.Put(bp)
 		n, err := io.ReadFull(f, (*bp)[:size])
@@ -69,16 +87,27 @@ func (s *site) serveFile(w http.ResponseWriter, r *http.Request, f *os.File, fi 
 			s.readError(w, r, rel, err)
 			return
 		}
-		content = bytes.NewReader((*bp)[:n])
-		out = writerOnly{w} // no ReadFrom: let the body join the headers in one write
+		data = (*bp)[:n]
+		if suffix == "" {
+			s.cache.put(rel, fi, data)
+		}
 	}
-	if gz {
+	switch {
+	case whole:
+		// Headers and body leave in one write(2).
+		setWholeHeaders(h, mod, int64(len(data)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(data)
+		}
+	case gz:
 		g := &gzipWriter{ResponseWriter: w, head: r.Method == http.MethodHead}
-		http.ServeContent(g, r, "", mod, content)
+		http.ServeContent(g, r, "", mod, bytes.NewReader(data))
 		g.close()
-		return
+	default:
+		// writerOnly: no ReadFrom, so the body joins the headers in one write.
+		http.ServeContent(writerOnly{w}, r, "", mod, bytes.NewReader(data))
 	}
-	http.ServeContent(out, r, "", mod, content)
 }
 
 // conditionalHeaders are the request headers that make ServeContent's
@@ -96,37 +125,12 @@ func plainGet(r *http.Request) bool {
 
 var acceptRangesBytes = []string{"bytes"}
 
-// sendWhole answers an unconditional GET or HEAD with the whole file, as
-// ServeContent would but with less work: a small file is read into memory
-// and leaves with the headers in one write(2); a larger one goes out with
-// sendfile(2) through the connection's ReadFrom.
-func (s *site) sendWhole(w http.ResponseWriter, r *http.Request, f *os.File, size int64, mod time.Time, rel string) {
-	h := w.Header()
+// setWholeHeaders writes what ServeContent would for an unconditional
+// 200, without its work.
+func setWholeHeaders(h http.Header, mod time.Time, size int64) {
 	h["Last-Modified"] = []string{mod.UTC().Format(http.TimeFormat)}
 	h["Accept-Ranges"] = acceptRangesBytes
 	h["Content-Length"] = []string{strconv.FormatInt(size, 10)}
-	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	if size > smallFile {
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.CopyN(w, f, size)
-		return
-	}
-	bp := smallBufs.Get().(*[]byte)
-	defer smallBufs.Put(bp)
-	n, err := io.ReadFull(f, (*bp)[:size])
-	if err != nil && err != io.ErrUnexpectedEOF {
-		delete(h, "Content-Length")
-		s.readError(w, r, rel, err)
-		return
-	}
-	if int64(n) != size { // the file shrank under us: say so truthfully
-		h["Content-Length"] = []string{strconv.Itoa(n)}
-	}
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write((*bp)[:n])
 }
 
 // screenRange replaces the Range header with parseRange's verdict, in a

@@ -59,6 +59,7 @@ const (
 	flagMaxHeaderBytes   = "max-header-bytes"
 	flagMaxConns         = "max-connections"
 	flagCertCheck        = "cert-check-interval"
+	flagCacheMB          = "file-cache"
 	defaultMaxConns      = 10000
 	defaultMaxHeaderSize = 16 << 10
 )
@@ -110,6 +111,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: flagNoGzip, Usage: "never gzip responses on the fly"},
 		&cli.IntFlag{Name: flagGzipMinSize, Value: 1024, Usage: "gzip text responses of at least `BYTES` when the client accepts gzip"},
 		&cli.BoolFlag{Name: flagNoPrecompressed, Usage: "ignore precompressed FILE.br, FILE.zst and FILE.gz sidecars"},
+		&cli.IntFlag{Name: flagCacheMB, Value: 32, Usage: "keep files of up to 16 KiB in memory, at most `MB` megabytes per root; each request still checks the file by stat (0 = off)"},
 		&cli.DurationFlag{Name: flagReadHeaderTO, Value: 10 * time.Second, Usage: "close a connection whose request headers take longer than `DURATION`"},
 		&cli.DurationFlag{Name: flagIdleTO, Value: 60 * time.Second, Usage: "close a keep-alive connection idle for `DURATION`"},
 		&cli.DurationFlag{Name: flagWriteTO, Value: 60 * time.Second, Usage: "close a connection when one write makes no progress for `DURATION` (0 = never)"},

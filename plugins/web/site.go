@@ -23,10 +23,11 @@ type site struct {
 
 	root   docRoot // nil until open
 	single string  // the file's name when path is a file
+	cache  *fileCache
 }
 
 func newSite(path string, opts *siteOptions, log *slog.Logger) *site {
-	return &site{path: path, opts: opts, log: log}
+	return &site{path: path, opts: opts, log: log, cache: newFileCache(opts.cacheBytes)}
 }
 
 // open opens the document root. It runs in Start, after any chroot and
@@ -86,6 +87,12 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request, p string) {
 		}
 		rel, slash = s.single, false
 	}
+	if s.cache != nil && !slash && readMethod(r.Method) {
+		if data, fi, ok := s.cache.lookup(rel, s.root.Stat); ok {
+			s.serveFile(w, r, nil, data, fi, rel)
+			return
+		}
+	}
 	mount := strings.TrimSuffix(r.URL.Path, p)
 	f, err := s.root.Open(rel)
 	if err != nil && s.opts.cgiExts != nil && errors.Is(err, syscall.ENOTDIR) {
@@ -140,7 +147,7 @@ func (s *site) serveRegular(w http.ResponseWriter, r *http.Request, f *os.File, 
 		methodNotAllowed(w, r)
 		return
 	}
-	s.serveFile(w, r, f, fi, rel)
+	s.serveFile(w, r, f, nil, fi, rel)
 }
 
 // serveDir answers a directory asked for with its trailing slash: its
