@@ -58,7 +58,7 @@
 //
 // gnet cannot stop reading a socket: while a connection is paused, gnet
 // keeps what the peer sends in its own buffer, and a connection that
-// accumulates more than MaxPausedRead (256 KiB by default) that way is
+// accumulates more than MaxPausedRead (1 MiB by default) that way is
 // aborted with ErrReadBufferFull. Under netpoll a paused connection simply
 // leaves the data in the kernel, and TCP pushes back on the peer.
 package reactor

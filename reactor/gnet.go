@@ -254,11 +254,13 @@ type gConn struct {
 	closing bool // Close was asked of gnet
 	polling bool // a drain poll is armed
 	pollDur time.Duration
+	flushFn func() // c.flushOnLoop, made once
 }
 
 func newGConn(gc gnet.Conn, own owner, opts *Options, log *slog.Logger) *gConn {
 	c := &gConn{gc: gc}
 	c.conn = conn{io: c, own: own, opts: opts, log: log, peer: gc.RemoteAddr(), host: gc.LocalAddr()}
+	c.flushFn = c.flushOnLoop
 	return c
 }
 
@@ -269,9 +271,20 @@ func onTraffic(gc gnet.Conn) gnet.Action {
 	if c == nil {
 		return gnet.Close
 	}
+	// gnet does not say when its write buffer drains: look now, so that a
+	// connection paused by its write buffer resumes as soon as it can.
+	out := gc.OutboundBuffered()
 	c.mu.Lock()
+	var low Producer
+	if !c.gone && len(c.pending) == 0 && out < c.inflight {
+		c.inflight = out
+		low, _ = c.checkLowLocked()
+	}
 	state, paused := c.state, c.paused || c.wpaused
 	c.mu.Unlock()
+	if low != nil {
+		low.ResumeProducing()
+	}
 	switch {
 	case state != stateOpen:
 		_, _ = gc.Discard(gc.InboundBuffered())
@@ -388,7 +401,7 @@ func (c *gConn) kickLocked() func() {
 
 func (c *gConn) afterCallbackLocked(onLoop bool) func() {
 	if onLoop {
-		return c.flushOnLoop
+		return c.flushFn
 	}
 	if len(c.pending) > 0 {
 		return c.kickLocked()

@@ -125,15 +125,25 @@ type npConn struct {
 
 	writing   bool // a goroutine owns the write side
 	closeOnce sync.Once
+
+	flushFn func() // c.flush, made once
+
+	// The reader's state for rawRead.
+	rawRead func(fd uintptr) bool
+	rbuf    *[]byte
+	rn      int
+	rerr    error
 }
 
 func newNPConn(nc net.Conn, own owner, opts *Options, log *slog.Logger) *npConn {
 	c := &npConn{nc: nc}
 	c.conn = conn{io: c, own: own, opts: opts, log: log, peer: nc.RemoteAddr(), host: nc.LocalAddr()}
 	c.cond.L = &c.conn.mu
+	c.flushFn = c.flush
 	if sc, ok := nc.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			c.rc = rc
+			c.rawRead = c.readRaw
 		}
 	}
 	return c
@@ -192,8 +202,7 @@ func (c *npConn) readLoop() error {
 			open = c.state == stateOpen
 			c.mu.Unlock()
 			if open {
-				data := buf[:n]
-				c.callback(true, func() { c.proto.DataReceived(data) })
+				c.deliver((*buf)[:n])
 			}
 		}
 		putReadBuf(buf)
@@ -206,37 +215,24 @@ func (c *npConn) readLoop() error {
 	}
 }
 
+// deliver runs DataReceived as a callback.
+func (c *npConn) deliver(data []byte) {
+	c.callback(true, func() { c.proto.DataReceived(data) })
+}
+
 // read waits for data and reads it. With a file descriptor the buffer is
 // taken from the pool only once data is there, so an idle connection
-// holds no buffer.
-func (c *npConn) read() ([]byte, int, error) {
+// holds none. The returned buffer goes back with putReadBuf.
+func (c *npConn) read() (*[]byte, int, error) {
 	if c.rc == nil {
 		buf := getReadBuf()
-		n, err := c.nc.Read(buf)
+		n, err := c.nc.Read(*buf)
 		return buf, n, err
 	}
-	var (
-		buf  []byte
-		n    int
-		rerr error
-	)
-	err := c.rc.Read(func(fd uintptr) bool {
-		if buf == nil {
-			buf = getReadBuf()
-		}
-		for {
-			n, rerr = syscall.Read(int(fd), buf)
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			putReadBuf(buf)
-			buf = nil
-			return false
-		}
-		return true
-	})
+	c.rbuf, c.rn, c.rerr = nil, 0, nil
+	err := c.rc.Read(c.rawRead)
+	buf, n, rerr := c.rbuf, c.rn, c.rerr
+	c.rbuf = nil
 	if n < 0 {
 		n = 0
 	}
@@ -251,6 +247,27 @@ func (c *npConn) read() ([]byte, int, error) {
 	return buf, n, nil
 }
 
+// rawRead is the function given to RawConn.Read (made once per
+// connection, so reading allocates nothing): false asks to wait for the
+// socket to be readable.
+func (c *npConn) readRaw(fd uintptr) bool {
+	if c.rbuf == nil {
+		c.rbuf = getReadBuf()
+	}
+	for {
+		c.rn, c.rerr = syscall.Read(int(fd), *c.rbuf)
+		if c.rerr != syscall.EINTR {
+			break
+		}
+	}
+	if c.rerr == syscall.EAGAIN {
+		putReadBuf(c.rbuf)
+		c.rbuf = nil
+		return false
+	}
+	return true
+}
+
 // kickLocked starts a flusher for bytes written from outside the
 // connection's callbacks, unless a goroutine already owns the write side.
 func (c *npConn) kickLocked() func() {
@@ -258,7 +275,7 @@ func (c *npConn) kickLocked() func() {
 		return nil
 	}
 	c.writing = true
-	return func() { c.own.spawn(c.flush) }
+	return func() { c.own.spawn(c.flushFn) }
 }
 
 // afterCallbackLocked makes the goroutine that ran the callback write
@@ -268,7 +285,7 @@ func (c *npConn) afterCallbackLocked(bool) func() {
 		return nil
 	}
 	c.writing = true
-	return c.flush
+	return c.flushFn
 }
 
 func (c *npConn) quietLocked() bool { return !c.writing && len(c.pending) == 0 }
@@ -338,11 +355,10 @@ func (c *npConn) wakeReader() { c.cond.Broadcast() }
 // readPool holds read buffers between reads.
 var readPool = sync.Pool{New: func() any { b := make([]byte, readBufferSize); return &b }}
 
-func getReadBuf() []byte { return *readPool.Get().(*[]byte) }
+func getReadBuf() *[]byte { return readPool.Get().(*[]byte) }
 
-func putReadBuf(b []byte) {
+func putReadBuf(b *[]byte) {
 	if b != nil {
-		b = b[:cap(b)]
-		readPool.Put(&b)
+		readPool.Put(b)
 	}
 }

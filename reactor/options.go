@@ -12,11 +12,11 @@ import (
 const (
 	DefaultWriteHighWater = 64 << 10
 	DefaultMaxWriteBuffer = 4 << 20
-	DefaultMaxPausedRead  = 256 << 10
+	DefaultMaxPausedRead  = 1 << 20
 	// readBufferSize is what one read asks the kernel for. Under netpoll
 	// the buffer is taken from a pool only once data is there, so an idle
 	// connection holds none.
-	readBufferSize = 32 << 10
+	readBufferSize = 64 << 10
 )
 
 // Options tunes connections and services. The zero value means the
@@ -33,7 +33,7 @@ type Options struct {
 	// aborts the connection with ErrWriteBufferFull (default 4 MiB).
 	MaxWriteBuffer int
 	// MaxPausedRead (gnet) is the most a paused connection may take in
-	// before it is aborted with ErrReadBufferFull (default 256 KiB).
+	// before it is aborted with ErrReadBufferFull (default 1 MiB).
 	MaxPausedRead int
 	// EventLoops (gnet) is the number of event loops (default: one per
 	// CPU).
