@@ -227,3 +227,15 @@ func TestBindFailureAbortsStart(t *testing.T) {
 		t.Errorf("error does not name the service: %v", err)
 	}
 }
+
+func TestMailLoopRefused(t *testing.T) {
+	dir := t.TempDir()
+	s := startMail(t, baseArgs(dir)...)
+	loopy := strings.Repeat("Received: from a by b; Mon, 1 Jan 2024 00:00:00 +0000\r\n", 50) + "Subject: round\r\n\r\nx\r\n"
+	if err := send(s.smtp[0], "a@example.com", []string{"joe@localhost"}, loopy); smtpCode(err) != 554 {
+		t.Errorf("50 Received: headers: %v, want 554", err)
+	}
+	if err := send(s.smtp[0], "a@example.com", []string{"joe@localhost"}, strings.Repeat("Received: x\r\n", 49)+"\r\nbody\r\n"); err != nil {
+		t.Errorf("49 Received: headers: %v", err)
+	}
+}

@@ -135,6 +135,9 @@ func (s *session) Data(r io.Reader) error {
 	if _, err := raw.ReadFrom(r); err != nil {
 		return err // go-smtp turns ErrDataTooLarge into 552
 	}
+	if hops := countReceived(raw.Bytes()); hops >= maxHops {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6}, Message: fmt.Sprintf("Mail loop: %d Received: headers", hops)}
+	}
 	out := bufPool.Get().(*bytes.Buffer)
 	defer putBuf(out)
 	out.Reset()
@@ -154,6 +157,24 @@ func (s *session) Data(r io.Reader) error {
 	}
 	s.m.log.Info(fmt.Sprintf("message %s from <%s> to %s: %d bytes accepted", id, s.from, strings.Join(s.rcpts, ", "), len(msg)))
 	return nil
+}
+
+// maxHops is how many Received: headers a message may already carry; more
+// means it is going round in circles (RFC 5321 6.3).
+const maxHops = 50
+
+// countReceived counts the Received: fields of the header section.
+func countReceived(msg []byte) int {
+	n := 0
+	for line := range bytes.Lines(msg) {
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			break
+		}
+		if len(line) >= 9 && bytes.EqualFold(line[:9], []byte("received:")) {
+			n++
+		}
+	}
+	return n
 }
 
 func putBuf(b *bytes.Buffer) {
