@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -157,5 +159,32 @@ func TestTracebacks(t *testing.T) {
 		if rec.Code != 500 || strings.Contains(body, "boom") != show || strings.Contains(body, "goroutine") != show {
 			t.Errorf("tracebacks %v: %d %q", show, rec.Code, body)
 		}
+	}
+}
+
+func TestUnixSocket(t *testing.T) {
+	dir := site1000(t)
+	sock := filepath.Join(t.TempDir(), "w.sock")
+	logf := filepath.Join(t.TempDir(), "a.log")
+	startWeb(t, "--listen", "unix:"+sock, "--path", dir, "-l", logf, "--access-log-flush", "0")
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	for _, p := range []string{"/", "/data.bin"} {
+		resp, err := c.Get("http://unix" + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(b) == 0 {
+			t.Errorf("%s over unix: %d %d bytes", p, resp.StatusCode, len(b))
+		}
+	}
+	if lines := readLines(t, logf); len(lines) != 2 || !strings.HasPrefix(lines[0], "- - - [") {
+		t.Errorf("access lines for a unix peer: %q", lines)
 	}
 }
