@@ -23,8 +23,12 @@ type userDirs struct {
 
 const maxUserRoots = 256
 
+// newUserDirs serves user directories without the small-file cache: with
+// up to maxUserRoots roots, one cache each could hold too much.
 func newUserDirs(opts *siteOptions, log *slog.Logger) *userDirs {
-	return &userDirs{opts: opts, log: log, sites: map[string]*site{}}
+	o := *opts
+	o.cacheBytes = 0
+	return &userDirs{opts: &o, log: log, sites: map[string]*site{}}
 }
 
 // serve answers a request whose path starts with "/~".
