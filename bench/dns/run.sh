@@ -80,44 +80,59 @@ measure() {
 
 : > "$tmp/results"
 
-p=$(port)
-"$tmp/gotwistd" -n --pidfile '' --logfile "$tmp/gotwistd.log" dns --hosts-file "$tmp/hosts" -i 127.0.0.1 -p "$p" &
-pid=$!
-measure gotwistd
-
-if command -v dnsmasq >/dev/null; then
-  p=$(port)
+start_gotwistd() {
+  "$tmp/gotwistd" -n --pidfile '' --logfile "$tmp/gotwistd.log" dns --hosts-file "$tmp/hosts" -i 127.0.0.1 -p "$p" &
+  pid=$!
+}
+start_dnsmasq() {
+  command -v dnsmasq >/dev/null || return 1
   dnsmasq -k -C /dev/null --no-hosts --addn-hosts="$tmp/hosts" --no-resolv --listen-address=127.0.0.1 \
     --bind-interfaces --port="$p" --pid-file="$tmp/dnsmasq.pid" 2> "$tmp/dnsmasq.log" &
   pid=$!
-  measure dnsmasq
-else
-  echo "dnsmasq - - -" >> "$tmp/results"
-fi
-
-if [ -n "$coredns" ] && [ -x "$coredns" ]; then
-  p=$(port)
+}
+start_coredns() {
+  [ -n "$coredns" ] && [ -x "$coredns" ] || return 1
   printf '.:%s {\n  bind 127.0.0.1\n  hosts %s\n}\n' "$p" "$tmp/hosts" > "$tmp/Corefile"
   "$coredns" -conf "$tmp/Corefile" > "$tmp/coredns.log" 2>&1 &
   pid=$!
-  measure coredns
-else
-  echo "coredns - - -" >> "$tmp/results"
-fi
-
-if command -v twistd3 >/dev/null; then
-  p=$(port)
+}
+start_twistd3() {
+  command -v twistd3 >/dev/null || return 1
   (cd "$tmp" && exec twistd3 -n --pidfile '' --logfile "$tmp/twistd.log" dns --hosts-file "$tmp/hosts" -i 127.0.0.1 -p "$p") &
   pid=$!
-  measure twistd3
-else
-  echo "twistd3 - - -" >> "$tmp/results"
-fi
+}
 
-echo "dnsperf -c 1 -q 100 -l $secs, A queries for 1000 hosts-file names, $(nproc) CPUs"
+# ROUNDS > 1 runs every server that many times, in a rotating order, and
+# reports medians: on a shared machine the load changes during a run.
+rounds=${ROUNDS:-1}
+servers=(gotwistd dnsmasq coredns twistd3)
+for r in $(seq "$rounds"); do
+  for i in "${!servers[@]}"; do
+    name=${servers[$(( (i + r - 1) % ${#servers[@]} ))]}
+    p=$(port)
+    if "start_$name"; then
+      measure "$name"
+    else
+      echo "$name - - -" >> "$tmp/results"
+    fi
+  done
+done
+
+echo "dnsperf -c 1 -q 100 -l $secs, A queries for 1000 hosts-file names, $(nproc) CPUs, $rounds round(s) (medians)"
 python3 - "$tmp/results" <<'EOF'
-import sys
-rows = [l.split() for l in open(sys.argv[1])]
+import statistics, sys
+runs = {}
+for l in open(sys.argv[1]):
+    name, *vals = l.split()
+    runs.setdefault(name, []).append(vals)
+rows = []
+for name in ("gotwistd", "dnsmasq", "coredns", "twistd3"):
+    vals = [v for v in runs.get(name, []) if v[0] != "-"]
+    if not vals:
+        rows.append([name, "-", "-", "-"])
+        continue
+    med = lambda k: statistics.median(float(v[k]) for v in vals)
+    rows.append([name, "%d" % med(0), "%.2f" % med(1), "%.1f" % med(2)])
 print("%-9s %10s %9s %8s" % ("server", "QPS", "p99 ms", "RSS MB"))
 for r in rows:
     print("%-9s %10s %9s %8s" % tuple(r))

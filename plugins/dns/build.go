@@ -27,6 +27,10 @@ func build(c *config, env runner.Env) (service.Service, error) {
 		return nil, err
 	}
 	data.watch.srcs = data.srcs
+	h.watched = data.srcs
+	if c.verbose == 0 {
+		h.packets = newPacketCache(&h.gen)
+	}
 
 	root := service.NewMulti("dns")
 	if err := root.Add(data); err != nil {
@@ -61,7 +65,7 @@ func buildHosts(c *config, h *handler, data *dataService) error {
 	if err != nil {
 		return fmt.Errorf("--hosts-file: %w", err)
 	}
-	src.log = h.log
+	src.log, src.gen = h.log, &h.gen
 	for _, s := range src.cur.Load().skipped {
 		data.warnings = append(data.warnings, c.hostsFile+": skipped "+s)
 	}
@@ -89,7 +93,7 @@ func buildZones(c *config, h *handler, data *dataService) error {
 		if err != nil {
 			return fmt.Errorf("--bindzone: %w", err)
 		}
-		src.log = h.log
+		src.log, src.gen = h.log, &h.gen
 		origin := src.cur.Load().origin
 		if _, dup := h.zones.byOrigin[origin]; dup {
 			return fmt.Errorf("--bindzone %s: zone %s is already served from another file", path, origin)
@@ -110,7 +114,7 @@ func buildSecondaries(c *config, h *handler, data *dataService) error {
 		if _, dup := h.zones.byOrigin[spec.origin]; dup {
 			return fmt.Errorf("--secondary %s/%s: zone %s is already served", spec.primary, spec.origin, spec.origin)
 		}
-		sec := &secondary{origin: spec.origin, primary: spec.primary, holder: &transferred{},
+		sec := &secondary{origin: spec.origin, primary: spec.primary, holder: &transferred{gen: &h.gen},
 			log: h.log, cache: cacheOf(h), kick: make(chan struct{}, 1)}
 		h.zones.byOrigin[spec.origin] = sec.holder
 		h.secondary.zones = append(h.secondary.zones, sec)
@@ -135,7 +139,7 @@ func buildRecursion(c *config, h *handler, data *dataService) error {
 	if self := src.cur.Load().selfLoop(c.listen); self != "" {
 		return fmt.Errorf("--resolv-conf %s: nameserver %s is this server: forwarding to it would loop", c.resolvConf, self)
 	}
-	src.log = h.log
+	src.log, src.gen = h.log, &h.gen
 	r := &recursor{allowed: c.recursion, upstreams: src, log: h.log}
 	if c.cache {
 		r.cache = newCache(c.cacheSize, c.stale)

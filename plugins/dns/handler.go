@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -28,6 +29,23 @@ type handler struct {
 
 	log     *slog.Logger
 	verbose int
+
+	// gen counts changes of our data; packets keeps UDP answers made
+	// from it (nil under -v). watched are the file sources, whose dirty
+	// flag means "reload before answering".
+	gen     atomic.Uint64
+	packets *packetCache
+	watched []reloadable
+}
+
+// dirty reports whether a file source must reload before answering.
+func (h *handler) dirty() bool {
+	for _, s := range h.watched {
+		if s.isDirty() {
+			return true
+		}
+	}
+	return false
 }
 
 var _ dns.Handler = (*handler)(nil)
@@ -68,6 +86,9 @@ func (h *handler) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 	}
 	resp, forward := h.answer(req, client)
 	if !forward {
+		if m, ok := w.(localMarker); ok && req.Opcode == dns.OpcodeQuery {
+			m.markLocal()
+		}
 		h.send(w, req, resp, client, tcp, start)
 		return
 	}

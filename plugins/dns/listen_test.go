@@ -93,12 +93,27 @@ func TestSameInterfaceTwice(t *testing.T) {
 
 // A port already taken fails the start; nothing stays bound.
 func TestPortInUse(t *testing.T) {
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// A UDP port taken by us whose TCP twin is free, so that our TCP
+	// bind succeeds and the UDP bind fails.
+	var pc net.PacketConn
+	var port string
+	for range 20 {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, _ := net.SplitHostPort(c.LocalAddr().String())
+		if l, err := net.Listen("tcp4", "127.0.0.1:"+p); err == nil {
+			l.Close()
+			pc, port = c, p
+			break
+		}
+		c.Close()
+	}
+	if pc == nil {
+		t.Skip("no port free for TCP and taken for UDP")
 	}
 	defer pc.Close()
-	_, port, _ := net.SplitHostPort(pc.LocalAddr().String())
 	if _, err := tryStartOn(t, "-i", "127.0.0.1", "-p", port); err == nil || !strings.Contains(err.Error(), "address already in use") {
 		t.Fatalf("err = %v", err)
 	}

@@ -163,9 +163,21 @@ func (ts *testServer) handler() *handler {
 // captureWriter is a dns.ResponseWriter that keeps what is written, for
 // driving serveDatagram without a socket.
 type captureWriter struct {
-	from netip.Addr
-	out  [][]byte
+	from  netip.Addr
+	out   [][]byte
+	key   []byte
+	isLoc bool
 }
+
+func (w *captureWriter) packed() []byte {
+	if len(w.out) == 0 {
+		return nil
+	}
+	return w.out[len(w.out)-1]
+}
+func (w *captureWriter) local() bool     { return w.isLoc }
+func (w *captureWriter) keyBuf() *[]byte { return &w.key }
+func (w *captureWriter) markLocal()      { w.isLoc = true }
 
 func (w *captureWriter) peer() (netip.Addr, bool) { return w.from, false }
 func (w *captureWriter) WriteMsg(m *dns.Msg) error {

@@ -91,7 +91,7 @@ func (s *secondary) run(ctx context.Context) {
 			wait = soaInterval(cur.soa.Retry)
 			s.log.Warn(fmt.Sprintf("secondary %s: refresh from %s failed: %v; retrying in %s", s.origin, s.primary, err, wait))
 			if time.Since(lastOK) >= soaInterval(cur.soa.Expire) {
-				s.holder.z.Store(nil)
+				s.holder.store(nil)
 				s.cache.forget(nil, s.origin)
 				s.log.Error(fmt.Sprintf("secondary %s: expired (no answer from %s for %s): answering SERVFAIL until a transfer succeeds",
 					s.origin, s.primary, soaInterval(cur.soa.Expire)))
@@ -123,7 +123,7 @@ func (s *secondary) refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.holder.z.Store(z)
+	s.holder.store(z)
 	s.cache.forget(nil, s.origin)
 	s.log.Info(fmt.Sprintf("secondary %s: transferred serial %d (%s) from %s", s.origin, z.serial(), plural(len(z.records), "record"), s.primary))
 	return nil

@@ -61,6 +61,9 @@ type source[T any] struct {
 	log  *slog.Logger
 	// swapped, if set, is called after a new value replaced old.
 	swapped func(old, cur *T)
+	// gen, if set, is bumped at every swap: the packet cache's answers
+	// made from older data stop matching.
+	gen *atomic.Uint64
 
 	cur   atomic.Pointer[T]
 	dirty atomic.Bool // set by the watcher: reload before the next answer
@@ -105,6 +108,9 @@ func (s *source[T]) files() []string {
 // saw a write, which may have kept mtime and size.
 func (s *source[T]) markDirty() { s.dirty.Store(true) }
 
+// isDirty reports whether a reload is due before the next answer.
+func (s *source[T]) isDirty() bool { return s.dirty.Load() }
+
 // reloadMode says when reload re-reads the files.
 type reloadMode int
 
@@ -136,6 +142,9 @@ func (s *source[T]) reload(mode reloadMode) error {
 	}
 	s.stamps = stamps
 	old := s.cur.Swap(v)
+	if s.gen != nil {
+		s.gen.Add(1)
+	}
 	s.log.Info("reloaded " + s.what)
 	if s.swapped != nil {
 		s.swapped(old, v)
@@ -156,6 +165,7 @@ func anyChanged(stamps []fileStamp) bool {
 type reloadable interface {
 	reload(mode reloadMode) error
 	markDirty()
+	isDirty() bool
 	files() []string
 }
 

@@ -22,10 +22,10 @@ import (
 )
 
 // udpService serves DNS over one UDP socket. A few workers each read a
-// datagram, answer it and write the answer, with no goroutine per query;
-// an answer that must wait for an upstream server is finished in its own
-// goroutine (up to maxAsync at once), so one slow upstream cannot hold the
-// workers.
+// batch of datagrams, answer them and write the answers, with no
+// goroutine per query; an answer that must wait for an upstream server is
+// finished in its own goroutine (up to maxAsync at once), so one slow
+// upstream cannot hold the workers.
 type udpService struct {
 	name string // the endpoint's canonical string
 	pair *pair
@@ -86,7 +86,9 @@ func (u *udpService) Start(ctx context.Context) error {
 		return fmt.Errorf("%s: Start before PrivilegedStart", u.name)
 	}
 	u.async = make(chan struct{}, maxAsync)
-	n := max(4, 2*runtime.GOMAXPROCS(0))
+	// One worker per CPU: while one is in a system call, another
+	// answers its batch. More only wait on the socket's read lock.
+	n := max(2, runtime.GOMAXPROCS(0))
 	for range n {
 		u.workers.Add(1)
 		go u.work()
@@ -146,7 +148,7 @@ func (u *udpService) work() {
 	slots := make([]batchWriter, udpBatch)
 	for i := range in {
 		in[i].Buffers = [][]byte{make([]byte, udpQueryMax)}
-		slots[i] = batchWriter{svc: u, buf: make([]byte, udpQueryMax)}
+		slots[i] = batchWriter{svc: u, buf: make([]byte, udpQueryMax), key: make([]byte, 0, 2*packetKeyMax+maxUDPSize)}
 		if u.session {
 			in[i].OOB = make([]byte, oobSize)
 		}
@@ -189,10 +191,27 @@ func (u *udpService) work() {
 
 // serveDatagram answers one datagram. Messages too short for a header or
 // with QR set (answers) are dropped; one that does not unpack gets
-// FORMERR with its ID, as miekg/dns's server does.
+// FORMERR with its ID, as miekg/dns's server does. A query answered before
+// from our own data is answered from the packet cache.
 func serveDatagram(h *handler, w dns.ResponseWriter, b []byte) {
 	if len(b) < 12 || b[2]&0x80 != 0 {
 		return
+	}
+	pw, _ := w.(packetWriter)
+	var key []byte
+	var gen uint64
+	if pw != nil && h.packets != nil && len(b) <= packetKeyMax && b[2]&0x78 == 0 && !h.dirty() {
+		gen = h.gen.Load()
+		client, _ := peerOf(w)
+		kb := pw.keyBuf()
+		*kb = packetKey(*kb, b, h.recursion != nil && h.recursion.allows(client))
+		key = *kb
+		if wire := h.packets.get(key, gen); wire != nil {
+			out := append((*kb)[len(key):], wire...) // after the key in the scratch buffer
+			out[0], out[1] = b[0], b[1]
+			_, _ = w.Write(out)
+			return
+		}
 	}
 	req := new(dns.Msg)
 	if err := req.Unpack(b); err != nil {
@@ -205,6 +224,11 @@ func serveDatagram(h *handler, w dns.ResponseWriter, b []byte) {
 		return
 	}
 	h.ServeDNS(w, req)
+	if key != nil && pw.local() {
+		if out := pw.packed(); out != nil {
+			h.packets.put(key, gen, out)
+		}
+	}
 }
 
 // batchConn reads and writes several datagrams per system call
@@ -217,21 +241,31 @@ type batchConn interface {
 // batchWriter is the dns.ResponseWriter of one datagram of a batch: the
 // answer is packed into the slot's buffer and sent with the batch.
 type batchWriter struct {
-	svc  *udpService
-	buf  []byte // the slot's pack buffer (PackBuffer wants its len)
-	from *net.UDPAddr
-	oob  []byte // for a wildcard socket: the answer's source address
-	out  []byte // the packed answer, nil until written
+	svc   *udpService
+	buf   []byte // the slot's pack buffer (PackBuffer wants its len)
+	key   []byte // scratch for the packet cache's key and answer
+	from  *net.UDPAddr
+	oob   []byte // for a wildcard socket: the answer's source address
+	out   []byte // the packed answer, nil until written
+	isLoc bool   // the handler answered from our own data
 }
 
-var _ dns.ResponseWriter = (*batchWriter)(nil)
+var (
+	_ dns.ResponseWriter = (*batchWriter)(nil)
+	_ packetWriter       = (*batchWriter)(nil)
+)
+
+func (w *batchWriter) packed() []byte  { return w.out }
+func (w *batchWriter) local() bool     { return w.isLoc }
+func (w *batchWriter) keyBuf() *[]byte { return &w.key }
+func (w *batchWriter) markLocal()      { w.isLoc = true }
 
 func (w *batchWriter) reset(m *ipv4.Message) {
 	w.from, _ = m.Addr.(*net.UDPAddr)
 	if w.from == nil {
 		w.from = &net.UDPAddr{}
 	}
-	w.out, w.oob = nil, nil
+	w.out, w.oob, w.isLoc = nil, nil, false
 	if w.svc.session {
 		w.oob = correctSource(m.OOB[:m.NN])
 	}

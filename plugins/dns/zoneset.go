@@ -19,9 +19,19 @@ type fileZone struct{ *source[zone] }
 func (f fileZone) current() *zone { return f.get() }
 
 // transferred is a zone held by --secondary: swapped in by each transfer.
-type transferred struct{ z atomic.Pointer[zone] }
+type transferred struct {
+	z   atomic.Pointer[zone]
+	gen *atomic.Uint64 // bumped at each store, as source.gen
+}
 
 func (t *transferred) current() *zone { return t.z.Load() }
+
+func (t *transferred) store(z *zone) {
+	t.z.Store(z)
+	if t.gen != nil {
+		t.gen.Add(1)
+	}
+}
 
 // zoneSet finds the zone a name belongs to: the one with the longest
 // origin that is a suffix of the name. The set of origins is fixed when
