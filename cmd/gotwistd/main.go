@@ -8,8 +8,11 @@ package main
 import (
 	"github.com/gotwistd/gotwistd/runner"
 
+	_ "github.com/gotwistd/gotwistd/plugins/cache"
+	_ "github.com/gotwistd/gotwistd/plugins/conch"
 	_ "github.com/gotwistd/gotwistd/plugins/dns"
 	_ "github.com/gotwistd/gotwistd/plugins/echo"
+	_ "github.com/gotwistd/gotwistd/plugins/mail"
 	_ "github.com/gotwistd/gotwistd/plugins/testsvc"
 	_ "github.com/gotwistd/gotwistd/plugins/web"
 )
