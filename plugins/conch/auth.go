@@ -85,12 +85,21 @@ func (a *authenticator) account(name string) (*account, string) {
 	return acct, ""
 }
 
+// who is "invalid user NAME" for a name without an account (sshd's
+// wording), else the name.
+func who(name, why string) string {
+	if strings.HasPrefix(why, "no such") {
+		return "invalid user " + quoteUser(name)
+	}
+	return quoteUser(name)
+}
+
 // password is ssh.ServerConfig.PasswordCallback.
 func (a *authenticator) password(meta ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 	name := meta.User()
 	acct, why := a.account(name)
 	if acct == nil {
-		a.log.Warn(fmt.Sprintf("failed password for invalid user %s %s: %s", quoteUser(name), from(meta), why))
+		a.log.Warn(fmt.Sprintf("failed password for %s %s: %s", who(name, why), from(meta), why))
 		return nil, errAuth
 	}
 	ok, problems := a.checkPassword(acct, string(pw))
@@ -165,7 +174,7 @@ func (a *authenticator) publicKey(meta ssh.ConnMetadata, key ssh.PublicKey) (*ss
 	desc := keyDescription(key)
 	acct, why := a.account(name)
 	if acct == nil {
-		a.log.Warn(fmt.Sprintf("failed publickey for invalid user %s %s: %s: %s", quoteUser(name), from(meta), desc, why))
+		a.log.Warn(fmt.Sprintf("failed publickey for %s %s: %s: %s", who(name, why), from(meta), desc, why))
 		return nil, errAuth
 	}
 	path := expandKeysPath(a.keysPattern, acct)

@@ -266,3 +266,27 @@ func TestUnreachableHomeStartsInRoot(t *testing.T) {
 		t.Errorf("pwd = %q, stderr %q, status %d", out, errOut, code)
 	}
 }
+
+// The terminal modes of pty-req are applied to the terminal.
+func TestPTYTerminalModes(t *testing.T) {
+	r := start(t, "--auth", "memory:"+me(t)+":pw")
+	c := r.dial(t, me(t), ssh.Password("pw"))
+	for _, echo := range []uint32{0, 1} {
+		s, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RequestPty("xterm", 24, 80, ssh.TerminalModes{ssh.ECHO: echo, ssh.VINTR: 7}); err != nil {
+			t.Fatal(err)
+		}
+		out, _ := s.Output("stty -a")
+		s.Close()
+		want := " echo "
+		if echo == 0 {
+			want = " -echo "
+		}
+		if !strings.Contains(strings.ReplaceAll(string(out), "\r\n", " "), want) || !strings.Contains(string(out), "intr = ^G") {
+			t.Errorf("ECHO=%d: stty -a = %q", echo, out)
+		}
+	}
+}
