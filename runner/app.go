@@ -60,6 +60,9 @@ func Execute(ps []Plugin, args []string, stdout, stderr io.Writer) int {
 }
 
 func errorText(err error) string {
+	if errors.Is(err, ErrDone) {
+		return ""
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.msg

@@ -13,6 +13,11 @@ const (
 	ExitUsage   = 2
 )
 
+// ErrDone is what a plugin option's action returns once it has answered
+// the command line itself (a --help-auth that prints a list): the program
+// then exits 0 without running anything, and without a message.
+var ErrDone = errors.New("done")
+
 // usageError is a mistake on the command line: one line on stderr, exit 2.
 type usageError struct{ msg string }
 
@@ -39,7 +44,7 @@ func exitCode(err error) int {
 	var ue *usageError
 	var ee *exitError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, ErrDone):
 		return ExitOK
 	case errors.As(err, &ue):
 		return ExitUsage

@@ -94,3 +94,17 @@ func TestExecuteExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// An option's action that answers the command line itself ends the
+// program with exit 0 and no message.
+func TestErrDoneExitsZero(t *testing.T) {
+	p := fakePlugin("p")
+	p.Flags = append(p.Flags, &cli.BoolFlag{Name: "list", Action: func(c *cli.Context, on bool) error {
+		c.App.Writer.Write([]byte("the list\n"))
+		return ErrDone
+	}})
+	var out, errb bytes.Buffer
+	if code := Execute([]Plugin{p}, []string{"gotwistd", "p", "--list"}, &out, &errb); code != 0 || out.String() != "the list\n" || errb.Len() != 0 {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}

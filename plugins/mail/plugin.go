@@ -10,7 +10,6 @@ package mail
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -19,8 +18,6 @@ import (
 	"github.com/gotwistd/gotwistd/service"
 )
 
-// exit ends the program; a variable so that a test can see --help-auth.
-var exit = os.Exit
 
 func init() { runner.Register(Plugin()) }
 
@@ -122,13 +119,12 @@ func flags(ord *ordered) []cli.Flag {
 	}
 }
 
-// helpAuth prints the --auth kinds. The runner has no way for a plugin
-// option to end the program successfully, so it exits here, as --help does.
+// helpAuth prints the --auth kinds; runner.ErrDone then ends the program
+// with exit 0, as --help does.
 func helpAuth(c *cli.Context, on bool) error {
 	if !on {
 		return nil
 	}
 	fmt.Fprint(c.App.Writer, authHelp)
-	exit(0)
-	return nil
+	return runner.ErrDone
 }
