@@ -18,7 +18,6 @@ import (
 	"github.com/gotwistd/gotwistd/service"
 )
 
-
 func init() { runner.Register(Plugin()) }
 
 // Flag names, as Make reads them back.
