@@ -3,7 +3,6 @@ package web
 import (
 	"io/fs"
 	"sync"
-	"syscall"
 )
 
 // fileCache keeps the bytes of small files (at most smallFile each) so
@@ -38,19 +37,6 @@ func newFileCache(maxBytes int64) *fileCache {
 		return nil
 	}
 	return &fileCache{max: maxBytes, files: map[string]*cachedFile{}}
-}
-
-// idOf returns the identity of a stat result; ok is false where the
-// platform does not say (then nothing is cached).
-func idOf(fi fs.FileInfo) (fileID, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return fileID{}, false
-	}
-	return fileID{
-		dev: uint64(st.Dev), ino: uint64(st.Ino), size: st.Size,
-		mtime: st.Mtim.Nano(), ctimeN: st.Ctim.Nano(),
-	}, true
 }
 
 // lookup returns the cached bytes of rel, and the stat result that

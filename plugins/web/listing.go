@@ -64,32 +64,60 @@ func (s *site) serveListing(w http.ResponseWriter, r *http.Request, dir *os.File
 	}
 }
 
+// fileMeta is what a listing needs of an entry: its type (0 for a
+// regular file, else ModeDir, ModeSymlink or ModeIrregular), size and
+// modification time.
+type fileMeta struct {
+	typ   fs.FileMode
+	size  int64
+	mtime time.Time
+}
+
+// readListing reads the entries of dir: names, then one fstatat(2) each
+// relative to the directory's descriptor. Links are followed through the
+// root, which refuses those that leave it.
 func (s *site) readListing(dir *os.File, rel string) ([]entry, error) {
-	des, err := dir.ReadDir(-1)
+	names, err := dir.Readdirnames(-1)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]entry, 0, len(des))
-	for _, de := range des {
-		name := de.Name()
-		if hiddenName(name, s.opts.showHidden) || strings.ContainsAny(name, "\\") {
-			continue
+	rc, err := dir.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]entry, 0, len(names))
+	cerr := rc.Control(func(fd uintptr) {
+		for _, name := range names {
+			if hiddenName(name, s.opts.showHidden) || strings.ContainsAny(name, "\\") {
+				continue
+			}
+			m, err := lstatAt(int(fd), dir.Name(), name)
+			if err != nil {
+				continue
+			}
+			if m.typ == fs.ModeSymlink {
+				fi, err := s.root.Stat(joinRel(rel, name))
+				if err != nil {
+					continue
+				}
+				m = fileMeta{size: fi.Size(), mtime: fi.ModTime(), typ: fs.ModeIrregular}
+				switch {
+				case fi.IsDir():
+					m.typ = fs.ModeDir
+				case fi.Mode().IsRegular():
+					m.typ = 0
+				}
+			}
+			switch m.typ {
+			case fs.ModeDir:
+				out = append(out, entry{name: name, dir: true, mtime: m.mtime})
+			case 0:
+				out = append(out, entry{name: name, size: m.size, mtime: m.mtime})
+			}
 		}
-		var fi fs.FileInfo
-		if de.Type()&fs.ModeSymlink != 0 {
-			fi, err = s.root.Stat(joinRel(rel, name)) // refuses links out of the root
-		} else {
-			fi, err = de.Info()
-		}
-		if err != nil {
-			continue
-		}
-		switch {
-		case fi.IsDir():
-			out = append(out, entry{name: name, dir: true, mtime: fi.ModTime()})
-		case fi.Mode().IsRegular():
-			out = append(out, entry{name: name, size: fi.Size(), mtime: fi.ModTime()})
-		}
+	})
+	if cerr != nil {
+		return nil, cerr
 	}
 	slices.SortFunc(out, func(a, b entry) int {
 		if a.dir != b.dir {
@@ -191,8 +219,10 @@ func (s *site) writeHTMLListing(b *bytes.Buffer, urlPath string, es []entry) {
 		if i%2 == 1 {
 			class = "even"
 		}
-		b.WriteString(`<tr class="` + class + "\">\n    <td><a href=\"")
-		b.WriteString(escapeHref(e.name))
+		b.WriteString(`<tr class="`)
+		b.WriteString(class)
+		b.WriteString("\">\n    <td><a href=\"")
+		appendHref(b, e.name)
 		if e.dir {
 			b.WriteByte('/')
 		}
@@ -203,7 +233,8 @@ func (s *site) writeHTMLListing(b *bytes.Buffer, urlPath string, es []entry) {
 			continue
 		}
 		b.WriteString("</a></td>\n    <td>")
-		b.WriteString(formatSize(e.size))
+		var num [24]byte
+		b.Write(appendSize(num[:0], e.size))
 		b.WriteString("</td>\n    <td>[")
 		ct, _, _ := strings.Cut(typeByName(e.name, s.opts.defaultType), ";")
 		b.WriteString(html.EscapeString(ct))
@@ -217,16 +248,18 @@ func (s *site) writeHTMLListing(b *bytes.Buffer, urlPath string, es []entry) {
 }
 
 // formatSize is twistd's: whole B, K, M or G, rounded down.
-func formatSize(n int64) string {
+func formatSize(n int64) string { return string(appendSize(nil, n)) }
+
+func appendSize(b []byte, n int64) []byte {
 	switch {
 	case n < 1<<10:
-		return strconv.FormatInt(n, 10) + "B"
+		return append(strconv.AppendInt(b, n, 10), 'B')
 	case n < 1<<20:
-		return strconv.FormatInt(n>>10, 10) + "K"
+		return append(strconv.AppendInt(b, n>>10, 10), 'K')
 	case n < 1<<30:
-		return strconv.FormatInt(n>>20, 10) + "M"
+		return append(strconv.AppendInt(b, n>>20, 10), 'M')
 	}
-	return strconv.FormatInt(n>>30, 10) + "G"
+	return append(strconv.AppendInt(b, n>>30, 10), 'G')
 }
 
 // encodingOf names the compression a file's extension implies, for the
@@ -250,8 +283,13 @@ func encodingOf(name string) string {
 // (RFC 3986), so that no name can turn into a scheme ("a:b"), a query, a
 // fragment or another path.
 func escapeHref(name string) string {
+	var b bytes.Buffer
+	appendHref(&b, name)
+	return b.String()
+}
+
+func appendHref(b *bytes.Buffer, name string) {
 	const hex = "0123456789ABCDEF"
-	var b strings.Builder
 	for i := 0; i < len(name); i++ {
 		c := name[i]
 		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
@@ -262,7 +300,6 @@ func escapeHref(name string) string {
 		b.WriteByte(hex[c>>4])
 		b.WriteByte(hex[c&15])
 	}
-	return b.String()
 }
 
 type jsonEntry struct {
