@@ -118,6 +118,10 @@ for r in $(seq "$rounds"); do
   done
 done
 
+echo "each run (server QPS p99-ms RSS-MB), in order:"
+sed 's/^/  /' "$tmp/results"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
 echo "dnsperf -c 1 -q 100 -l $secs, A queries for 1000 hosts-file names, $(nproc) CPUs, $rounds round(s) (medians)"
 python3 - "$tmp/results" <<'EOF'
 import statistics, sys
