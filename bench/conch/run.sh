@@ -99,7 +99,15 @@ wait_port "$P_GO" "$W/gotwistd.log"
 wait_port "$P_SSHD" "$W/sshd.log"
 wait_port "$P_TW" "$W/twistd.log"
 
-load() { "$W/load" -user "$USERNAME" -password "$PW" "$@" 2>>"$W/load.err" | awk '{print $1}'; }
+# load SERVER ARGS...: one measurement; prints the number, 0 on failure;
+# the client's complaints go to load.err under the server's name.
+load() {
+  local srv=$1 out
+  shift
+  out=$("$W/load" -user "$USERNAME" -password "$PW" -addr "127.0.0.1:$(port_of "$srv")" "$@" 2>"$W/last.err") || out=0
+  sed "s/^/$srv: /" "$W/last.err" >>"$W/load.err"
+  echo "${out%% *}"
+}
 
 declare -A R
 port_of() { case $1 in gotwistd) echo "$P_GO" ;; sshd) echo "$P_SSHD" ;; twistd) echo "$P_TW" ;; esac; }
@@ -110,17 +118,17 @@ for round in $(seq "$REPEAT"); do
   for n in $CLIENTS; do
     for srv in gotwistd sshd twistd; do
       echo "round $round: $srv, exec true, $n clients, password, ${DUR}s..." >&2
-      keep "$srv,pw$n" "$(load -addr "127.0.0.1:$(port_of $srv)" -mode exec -clients "$n" -duration "${DUR}s" || echo 0)"
+      keep "$srv,pw$n" "$(load "$srv" -mode exec -clients "$n" -duration "${DUR}s")"
       [ $srv = twistd ] && continue
       echo "round $round: $srv, exec true, $n clients, key, ${DUR}s..." >&2
-      keep "$srv,key$n" "$(load -addr "127.0.0.1:$(port_of $srv)" -key "$W/client_key" -mode exec -clients "$n" -duration "${DUR}s" || echo 0)"
+      keep "$srv,key$n" "$(load "$srv" -key "$W/client_key" -mode exec -clients "$n" -duration "${DUR}s")"
     done
   done
   for srv in gotwistd sshd twistd; do
     remote="$W/home/up-$srv.bin"
     echo "round $round: $srv, sftp ${SIZE_MB} MiB up and down..." >&2
-    keep "$srv,up" "$(load -addr "127.0.0.1:$(port_of $srv)" -mode sftp-up -size $((SIZE_MB << 20)) -remote "$remote" || echo 0)"
-    keep "$srv,down" "$(load -addr "127.0.0.1:$(port_of $srv)" -mode sftp-down -size $((SIZE_MB << 20)) -remote "$remote" || echo 0)"
+    keep "$srv,up" "$(load "$srv" -mode sftp-up -size $((SIZE_MB << 20)) -remote "$remote")"
+    keep "$srv,down" "$(load "$srv" -mode sftp-down -size $((SIZE_MB << 20)) -remote "$remote")"
     rm -f "$remote"
   done
 done
