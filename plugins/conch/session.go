@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/sys/unix"
 )
 
 // ptyDrain is how long output of a finished pty session is still read
@@ -277,12 +278,32 @@ func (s *session) startPiped(cmd *exec.Cmd) error {
 	go func() {
 		var out sync.WaitGroup
 		out.Add(2)
-		go func() { defer out.Done(); _, _ = io.Copy(s.ch, stdout) }()
-		go func() { defer out.Done(); _, _ = io.Copy(s.ch.Stderr(), stderr) }()
+		go func() { defer out.Done(); copyOut(s.ch, stdout) }()
+		go func() { defer out.Done(); copyOut(s.ch.Stderr(), stderr) }()
 		out.Wait()
 		s.exited(cmd.Wait())
 	}()
 	return nil
+}
+
+// outputBuffer is the read size from a session's output pipe, and
+// outputPipeSize the pipe's capacity: bulk output (sftp downloads through
+// the child) then crosses in fewer, larger steps.
+const (
+	outputBuffer   = 256 << 10
+	outputPipeSize = 1 << 20
+)
+
+// copyOut copies a process's output pipe to the channel.
+func copyOut(w io.Writer, r io.Reader) {
+	if f, ok := r.(*os.File); ok {
+		_ = control(f, func(fd int) error {
+			_, err := unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, outputPipeSize)
+			return err
+		})
+	}
+	buf := make([]byte, outputBuffer)
+	_, _ = io.CopyBuffer(w, struct{ io.Reader }{r}, buf)
 }
 
 func (s *session) startPTY(cmd *exec.Cmd) error {
