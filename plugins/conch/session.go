@@ -255,10 +255,11 @@ func (s *session) startCmd(cmd *exec.Cmd) error {
 }
 
 func (s *session) startPiped(cmd *exec.Cmd) error {
-	stdin, err := cmd.StdinPipe()
+	stdinR, stdin, err := os.Pipe()
 	if err != nil {
 		return err
 	}
+	cmd.Stdin = stdinR
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -267,12 +268,16 @@ func (s *session) startPiped(cmd *exec.Cmd) error {
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	stdinR.Close()
+	if err != nil {
+		stdin.Close()
 		return err
 	}
 	s.finished = make(chan struct{})
 	go func() {
-		_, _ = io.Copy(stdin, s.ch)
+		setPipeSize(stdin)
+		_, _ = io.CopyBuffer(stdin, s.ch, make([]byte, outputBuffer))
 		stdin.Close()
 	}()
 	go func() {
@@ -286,8 +291,8 @@ func (s *session) startPiped(cmd *exec.Cmd) error {
 	return nil
 }
 
-// outputBuffer is the read size from a session's output pipe, and
-// outputPipeSize the pipe's capacity: bulk output (sftp downloads through
+// outputBuffer is the copy size between a session's pipes and its
+// channel, and outputPipeSize the pipes' capacity: bulk data (sftp through
 // the child) then crosses in fewer, larger steps.
 const (
 	outputBuffer   = 256 << 10
@@ -297,13 +302,18 @@ const (
 // copyOut copies a process's output pipe to the channel.
 func copyOut(w io.Writer, r io.Reader) {
 	if f, ok := r.(*os.File); ok {
-		_ = control(f, func(fd int) error {
-			_, err := unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, outputPipeSize)
-			return err
-		})
+		setPipeSize(f)
 	}
 	buf := make([]byte, outputBuffer)
 	_, _ = io.CopyBuffer(w, struct{ io.Reader }{r}, buf)
+}
+
+// setPipeSize grows a pipe to outputPipeSize; failure only costs speed.
+func setPipeSize(f *os.File) {
+	_ = control(f, func(fd int) error {
+		_, err := unix.FcntlInt(uintptr(fd), unix.F_SETPIPE_SZ, outputPipeSize)
+		return err
+	})
 }
 
 func (s *session) startPTY(cmd *exec.Cmd) error {
