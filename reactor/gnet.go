@@ -255,12 +255,18 @@ type gConn struct {
 	polling bool // a drain poll is armed
 	pollDur time.Duration
 	flushFn func() // c.flushOnLoop, made once
+
+	// Loop-only: the event loop's epoll descriptor (-1: unknown) and
+	// whether reading is switched off (see gnet_pause_linux.go).
+	epfd    int
+	readOff bool
 }
 
 func newGConn(gc gnet.Conn, own owner, opts *Options, log *slog.Logger) *gConn {
 	c := &gConn{gc: gc}
 	c.conn = conn{io: c, own: own, opts: opts, log: log, peer: gc.RemoteAddr(), host: gc.LocalAddr()}
 	c.flushFn = c.flushOnLoop
+	c.epfd = pollerFD(gc)
 	return c
 }
 
@@ -374,6 +380,28 @@ func (c *gConn) flushOnLoop() {
 	}
 	if closeNow {
 		_ = c.gc.Close()
+		return
+	}
+	c.syncReading()
+}
+
+// syncReading switches reading off while the connection is paused (by
+// PauseProducing or by its write buffer) and back on after. While off it
+// reapplies the setting every time, since gnet turns reading on again
+// when its write buffer drains. On the loop only.
+func (c *gConn) syncReading() {
+	if c.epfd < 0 {
+		return
+	}
+	c.mu.Lock()
+	want := c.state != stateOpen || !(c.paused || c.wpaused)
+	gone := c.gone
+	c.mu.Unlock()
+	if gone || (want && !c.readOff) {
+		return
+	}
+	if err := setReading(c.epfd, c.gc.Fd(), want, c.gc.OutboundBuffered() > 0); err == nil {
+		c.readOff = !want
 	}
 }
 

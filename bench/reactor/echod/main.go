@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +28,13 @@ type echo struct{ t reactor.Transport }
 
 func (e *echo) ConnectionMade(t reactor.Transport) { e.t = t }
 func (e *echo) DataReceived(data []byte)           { e.t.Write(data) }
-func (e *echo) ConnectionLost(error)               {}
+func (e *echo) ConnectionLost(err error) {
+	if *verbose && !errors.Is(err, reactor.ErrConnectionDone) {
+		log.Printf("connection from %s lost: %v", e.t.GetPeer(), err)
+	}
+}
+
+var verbose = flag.Bool("v", false, "log connections that end with an error")
 
 func main() {
 	impl := flag.String("impl", "netpoll", "netpoll, gnet or iocopy")

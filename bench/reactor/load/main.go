@@ -126,19 +126,27 @@ func bulk(addr string, d time.Duration) float64 {
 }
 
 func idle(addr string, n int) {
-	cs := dialAll(addr, n)
-	// One byte each way proves every connection is served, not just
-	// queued in the listen backlog.
-	for i, c := range cs {
-		if _, err := c.Write([]byte("x")); err != nil {
-			log.Fatalf("conn %d: %v", i, err)
-		}
-	}
+	// Open in batches and pass one byte each way through every
+	// connection of a batch before the next: this proves each is served
+	// (not only queued in the listen backlog) and keeps the backlog from
+	// overflowing.
+	var cs []net.Conn
 	buf := make([]byte, 1)
-	for i, c := range cs {
-		if _, err := io.ReadFull(c, buf); err != nil {
-			log.Fatalf("conn %d: %v", i, err)
+	for len(cs) < n {
+		batch := dialAll(addr, min(200, n-len(cs)))
+		for i, c := range batch {
+			if _, err := c.Write([]byte("x")); err != nil {
+				log.Fatalf("conn %d: %v", len(cs)+i, err)
+			}
 		}
+		for i, c := range batch {
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.ReadFull(c, buf); err != nil {
+				log.Fatalf("conn %d: %v", len(cs)+i, err)
+			}
+			c.SetReadDeadline(time.Time{})
+		}
+		cs = append(cs, batch...)
 	}
 	fmt.Println("open")
 	io.Copy(io.Discard, os.Stdin)
