@@ -47,7 +47,7 @@ func parseAcceptEncoding(vs []string) acceptEncoding {
 // parseQ reads a qvalue ("0", "0.5", "1.000"); anything else counts as 0.
 func parseQ(s string) int16 {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 || f > 1 {
+	if err != nil || !(f >= 0 && f <= 1) { // NaN too
 		return 0
 	}
 	return int16(f*1000 + 0.5)
