@@ -9,7 +9,8 @@
 #      descriptors each, past a 20,000 descriptor limit);
 #   3. cache get/set operations/s at 50 connections beside memcached.
 # Needs: go, python3-twisted (twistd3), memcached. Prints tables with
-# ratios; BENCH_TIME (default 3s) sets each measurement's length.
+# ratios; BENCH_TIME (default 3s) sets each measurement's length and
+# BENCH_ROUNDS (default 3) the number of echo rounds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -59,22 +60,35 @@ stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
-declare -A R
+# median of the numbers given
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+declare -A R S
 impls=(netpoll gnet iocopy twistd)
 command -v twistd3 >/dev/null || { echo "twistd3 missing (apt-get install python3-twisted): skipping it" >&2; impls=(netpoll gnet iocopy); }
-for impl in "${impls[@]}"; do
-  port=$(freeport); start "$impl" "$port"
-  for n in 1 100 1000; do
-    echo "echo $impl, $n connections..." >&2
-    R[$impl,$n]=$("$tmp/load" rtt -addr "127.0.0.1:$port" -conns "$n" -time "$T")
+# Rounds interleave the servers, so that load from elsewhere on the
+# machine spreads over all of them; each figure is the median of its
+# rounds.
+rounds=${BENCH_ROUNDS:-3}
+for round in $(seq "$rounds"); do
+  for impl in "${impls[@]}"; do
+    port=$(freeport); start "$impl" "$port"
+    for n in 1 100 1000; do
+      echo "round $round: echo $impl, $n connections..." >&2
+      S[$impl,$n]+=" $("$tmp/load" rtt -addr "127.0.0.1:$port" -conns "$n" -time "$T")"
+    done
+    echo "round $round: echo $impl, bulk..." >&2
+    S[$impl,bulk]+=" $("$tmp/load" bulk -addr "127.0.0.1:$port" -time "$T")"
+    stop
   done
-  echo "echo $impl, bulk..." >&2
-  R[$impl,bulk]=$("$tmp/load" bulk -addr "127.0.0.1:$port" -time "$T")
-  stop
+done
+for k in "${!S[@]}"; do
+  # shellcheck disable=SC2086
+  R[$k]=$(median ${S[$k]})
 done
 
 echo
-echo "Echo round trips per second, 64-byte messages (load generator on the same 2 cores)"
+echo "Echo round trips per second, 64-byte messages, median of $rounds rounds (load generator on the same 2 cores)"
 printf "%-7s %9s %9s %9s %9s   %14s %14s %12s\n" conns netpoll gnet io.Copy twistd netpoll/io.Copy netpoll/twistd gnet/netpoll
 for n in 1 100 1000; do
   printf "%-7s %9s %9s %9s %9s   %14s %14s %12s\n" "$n" "${R[netpoll,$n]}" "${R[gnet,$n]}" "${R[iocopy,$n]}" "${R[twistd,$n]:--}" \
