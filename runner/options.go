@@ -52,14 +52,52 @@ type Credentials struct {
 }
 
 // setIn returns the context in which the global option name was given: the
-// plugin's own (options after the plugin name win), else the top level.
+// plugin's own (options after the plugin name win), else the top level. A
+// plugin option of the same name (web's -l/--logfile, its access log) is
+// the plugin's, never the global one.
 func setIn(c *cli.Context, name string) *cli.Context {
+	var fallback *cli.Context
 	for _, x := range c.Lineage() {
-		if x != nil && x.IsSet(name) {
+		if x == nil || pluginOwns(x, name) {
+			continue
+		}
+		if x.IsSet(name) {
 			return x
 		}
+		if fallback == nil {
+			fallback = x // its lookup reaches the global default
+		}
 	}
-	return c
+	return fallback
+}
+
+// globalUsage maps each global option to its help line, which is how a
+// hidden copy of it is told apart from a plugin option of the same name.
+var globalUsage = func() map[string]string {
+	m := map[string]string{}
+	for _, f := range globalFlags() {
+		if d, ok := f.(cli.DocGenerationFlag); ok {
+			m[f.Names()[0]] = d.GetUsage()
+		}
+	}
+	return m
+}()
+
+// pluginOwns tells whether, in context c, the option called name is the
+// plugin's own rather than a hidden copy of the global one.
+func pluginOwns(c *cli.Context, name string) bool {
+	if c.Command == nil {
+		return false
+	}
+	for _, f := range c.Command.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				d, ok := f.(cli.DocGenerationFlag)
+				return !ok || d.GetUsage() != globalUsage[name]
+			}
+		}
+	}
+	return false
 }
 
 // readOptions validates the global options of the command line that c

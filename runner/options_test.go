@@ -3,6 +3,8 @@ package runner
 import (
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestParseUmask(t *testing.T) {
@@ -48,6 +50,44 @@ func TestTranslateFlagError(t *testing.T) {
 	} {
 		if got := translateFlagError(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A plugin option named like a global one (web's -l/--logfile, its access
+// log) is the plugin's; the global one keeps its own value.
+func TestPluginOptionShadowsGlobal(t *testing.T) {
+	for _, c := range []struct {
+		args      []string
+		plugin    string
+		global    string
+		globalSet bool
+	}{
+		{[]string{"gotwistd", "-n", "p", "-l", "access.log"}, "access.log", "", false},
+		{[]string{"gotwistd", "--logfile", "main.log", "p", "--logfile", "access.log"}, "access.log", "main.log", true},
+		{[]string{"gotwistd", "p", "--pidfile", "x.pid"}, "", "", false},
+	} {
+		app, err := NewApp([]Plugin{fakePlugin("p")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotPlugin, gotGlobal string
+		var gotSet bool
+		app.Commands[0].Action = func(cc *cli.Context) error {
+			gotPlugin = cc.String("logfile")
+			g := setIn(cc, "logfile")
+			gotGlobal, gotSet = g.String("logfile"), g.IsSet("logfile")
+			if p := setIn(cc, "pidfile").String("pidfile"); c.args[3] == "--pidfile" && p != "x.pid" {
+				t.Errorf("pidfile after the plugin name: %q", p)
+			}
+			return nil
+		}
+		app.ExitErrHandler = func(*cli.Context, error) {}
+		if err := app.Run(c.args); err != nil {
+			t.Fatal(err)
+		}
+		if gotPlugin != c.plugin || gotGlobal != c.global || gotSet != c.globalSet {
+			t.Errorf("%v: plugin %q, global %q (set %v)", c.args, gotPlugin, gotGlobal, gotSet)
 		}
 	}
 }
