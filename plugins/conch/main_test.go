@@ -102,11 +102,27 @@ func (l *logs) find(parts []string) int {
 // own deadline bounds it).
 func (l *logs) wait(t *testing.T, parts ...string) string {
 	t.Helper()
+	// No time limit of our own; but rather than hang until the test
+	// binary is killed, give up shortly before its deadline and show
+	// what was logged.
+	expired := false
+	if dl, ok := t.Deadline(); ok {
+		timer := time.AfterFunc(time.Until(dl)-5*time.Second, func() {
+			l.mu.Lock()
+			expired = true
+			l.cond.Broadcast()
+			l.mu.Unlock()
+		})
+		defer timer.Stop()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for {
 		if i := l.find(parts); i >= 0 {
 			return l.lines[i]
+		}
+		if expired {
+			t.Fatalf("no log line with %q in:\n%s", parts, strings.Join(l.lines, "\n"))
 		}
 		l.cond.Wait()
 	}
