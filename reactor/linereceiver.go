@@ -66,6 +66,7 @@ type LineReceiver struct {
 	cur     []byte // while busy: what follows the line being delivered
 	cleared bool   // ClearLineBuffer was called while busy
 	extra   []byte // SetLineMode's extra while busy
+	scanned int    // bytes at the start of buf known to hold no delimiter
 }
 
 // NewLineReceiver returns a LineReceiver for h with the defaults.
@@ -119,7 +120,7 @@ func (r *LineReceiver) ClearLineBuffer() []byte {
 		return b
 	}
 	b := r.buf
-	r.buf = nil
+	r.buf, r.scanned = nil, 0
 	return b
 }
 
@@ -165,10 +166,14 @@ func (r *LineReceiver) process(data []byte) {
 	r.busy = true
 	defer func() { r.busy = false }()
 	in := data
+	skip := 0 // where the first search for a delimiter may start
 	if len(r.buf) > 0 {
 		r.buf = append(r.buf, data...)
 		in = r.buf
+		skip = r.scanned
 	}
+	r.scanned = 0
+	unfinished := false // the loop stopped at a line with no end yet
 	for !r.dead {
 		if len(in) == 0 {
 			if len(r.extra) == 0 {
@@ -186,11 +191,13 @@ func (r *LineReceiver) process(data []byte) {
 		if stopped(r.t) {
 			break
 		}
-		line, rest, ok := r.split(in)
+		line, rest, ok := r.split(in, skip)
+		skip = 0
 		if !ok {
 			if len(in) > r.MaxLength+r.slack() {
 				r.exceeded(in)
 			}
+			unfinished = true
 			break
 		}
 		if len(line) > r.MaxLength {
@@ -210,7 +217,14 @@ func (r *LineReceiver) process(data []byte) {
 		r.buf, r.extra = nil, nil
 		return
 	}
+	extra := len(r.extra) > 0
 	r.keep(in)
+	if unfinished && !extra {
+		// Searched to the end: the next search starts where a delimiter
+		// could first be, so a long line arriving in small pieces costs
+		// linear time, not quadratic.
+		r.scanned = max(0, len(r.buf)-r.slack())
+	}
 }
 
 // keep stores the undelivered bytes in r.buf, which in may alias (as a
@@ -231,23 +245,27 @@ func (r *LineReceiver) keep(in []byte) {
 	}
 }
 
-// split cuts one line off the front of in.
-func (r *LineReceiver) split(in []byte) (line, rest []byte, ok bool) {
+// split cuts one line off the front of in, searching for its end from
+// byte skip on.
+func (r *LineReceiver) split(in []byte, skip int) (line, rest []byte, ok bool) {
+	skip = min(skip, len(in))
 	if r.Delimiter == nil {
-		i := bytes.IndexByte(in, '\n')
+		i := bytes.IndexByte(in[skip:], '\n')
 		if i < 0 {
 			return nil, in, false
 		}
+		i += skip
 		line = in[:i]
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
 		}
 		return line, in[i+1:], true
 	}
-	i := bytes.Index(in, r.Delimiter)
+	i := bytes.Index(in[skip:], r.Delimiter)
 	if i < 0 {
 		return nil, in, false
 	}
+	i += skip
 	return in[:i], in[i+len(r.Delimiter):], true
 }
 

@@ -50,6 +50,8 @@ start() {
     twistd) PORT=$2 twistd3 -n --pidfile= -l "$tmp/twistd.log" -y "$shared/peers/echo.tac" & ;;
     cache-*) "$tmp/gotwistd" -n --pidfile '' -l "$tmp/cache.log" --reactor "${1#cache-}" \
                cache -p "tcp:$2:interface=127.0.0.1" --http '' & ;;
+    mc-*) "$tmp/gotwistd" -n --pidfile '' -l "$tmp/cache.log" --reactor "${1#mc-}" \
+               cache -p tcp:0:interface=127.0.0.1 --memcached "tcp:$2:interface=127.0.0.1" --http '' & ;;
     memcached) memcached -l 127.0.0.1 -p "$2" -U 0 -t 2 -c 4096 -u nobody & ;;
   esac
   pid=$!
@@ -121,15 +123,16 @@ done
 echo
 echo "cache: get+set operations per second, 50 connections, 32-byte values"
 declare -A C
-caches=(cache-netpoll cache-gnet memcached)
-command -v memcached >/dev/null || { echo "memcached missing (apt-get install memcached): skipping it" >&2; caches=(cache-netpoll cache-gnet); }
+caches=(cache-netpoll cache-gnet mc-netpoll mc-gnet memcached)
+command -v memcached >/dev/null || { echo "memcached missing (apt-get install memcached): skipping it" >&2; caches=(cache-netpoll cache-gnet mc-netpoll mc-gnet); }
 for impl in "${caches[@]}"; do
   port=$(freeport); start "$impl" "$port"
-  proto=line; [ "$impl" = memcached ] && proto=memcached
+  proto=memcached; case $impl in cache-*) proto=line ;; esac
   echo "cache $impl..." >&2
   C[$impl]=$("$tmp/load" cache -addr "127.0.0.1:$port" -conns 50 -proto "$proto" -time "$T")
   stop
 done
+echo "(cache-*: gotwistd's line protocol; mc-*: gotwistd's memcached protocol; memcached: memcached -t 2)"
 printf "%-14s %10s %16s\n" server "ops/s" "vs memcached"
 for impl in "${caches[@]}"; do
   printf "%-14s %10s %16s\n" "$impl" "${C[$impl]}" "$(ratio "${C[$impl]}" "${C[memcached]:-0}")"

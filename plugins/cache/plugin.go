@@ -29,11 +29,13 @@ func Plugin() runner.Plugin {
 		Usage: "key-value cache: a line protocol (get/set/delete...) and an HTTP status page",
 		Description: "Serves one in-memory store two ways: the text protocol on --port (commands version, count,\n" +
 			"clear, items, status, get KEY, set KEY VALUE, delete KEY, quit; one per line) and, on --http,\n" +
-			"a read-only view: / (HTML), /status, /entries and /entries/KEY (JSON).\n" +
+			"a read-only view: / (HTML), /status, /entries and /entries/KEY (JSON); with --memcached, also\n" +
+			"memcached's text protocol (get, set, add, replace, delete, flush_all) on the same store.\n" +
 			"The least recently used entries are evicted past --max-entries or --max-memory.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "port", Aliases: []string{"p"}, Value: "tcp:11212", Usage: "serve the line protocol on `ENDPOINT`"},
 			&cli.StringFlag{Name: "http", Value: "tcp:11280", Usage: "serve the HTTP view on `ENDPOINT` (\"\" for none)"},
+			&cli.StringFlag{Name: "memcached", Usage: "also speak the memcached text protocol (get/set/add/replace/delete/flush_all) on `ENDPOINT`"},
 			&cli.IntFlag{Name: "max-entries", Value: 100000, Usage: "keep at most `N` entries (0 = no limit)"},
 			&cli.StringFlag{Name: "max-memory", Value: "64M", Usage: "keep at most `SIZE` of keys and values, e.g. 512K, 64M, 2G (0 = no limit)"},
 			&cli.IntFlag{Name: "max-line", Value: 65536, Usage: "longest command line in `BYTES`; a longer one is answered with an error and the connection closed"},
@@ -44,7 +46,8 @@ func Plugin() runner.Plugin {
 	}
 }
 
-// Make builds the tree: "cache" (line protocol) and "cache-http".
+// Make builds the tree: "cache" (line protocol), "cache-memcached" with
+// --memcached, and "cache-http".
 func Make(f runner.Flags, env runner.Env) (service.Service, error) {
 	maxEntries := f.Int("max-entries")
 	if maxEntries < 0 {
@@ -75,6 +78,20 @@ func Make(f runner.Flags, env runner.Env) (service.Service, error) {
 	root := service.NewMulti("cache")
 	if err := root.Add(lines); err != nil {
 		return nil, err
+	}
+	if desc := f.String("memcached"); desc != "" {
+		mep, err := endpoint.Parse(desc)
+		if err != nil {
+			return nil, fmt.Errorf("--memcached: %w", err)
+		}
+		mc, err := reactor.NewService("cache-memcached", env.Reactor, mep, &mcFactory{store: store}, env.Log(),
+			reactor.WithEndpointEnv(env.EndpointEnv()), reactor.WithFail(env.Fail), reactor.WithIdleTimeout(idle))
+		if err != nil {
+			return nil, fmt.Errorf("--memcached: %w", err)
+		}
+		if err := root.Add(mc); err != nil {
+			return nil, err
+		}
 	}
 	if desc := f.String("http"); desc != "" {
 		hep, err := endpoint.Parse(desc)

@@ -31,7 +31,11 @@ type Store struct {
 
 type entry struct {
 	key, value string
+	flags      uint32 // memcached's opaque client flags
+	expires    int64  // unix nanoseconds; 0: never
 }
+
+func (e *entry) expired(now int64) bool { return e.expires != 0 && now >= e.expires }
 
 // Stats counts what the store did since it was made.
 type Stats struct {
@@ -63,43 +67,90 @@ func (s *Store) Fits(key, value string) bool {
 
 // Get returns the value of key.
 func (s *Store) Get(key string) (string, bool) {
+	v, _, ok := s.GetItem(key)
+	return v, ok
+}
+
+// GetItem returns the value and the memcached flags of key. An expired
+// entry is removed and reported missing.
+func (s *Store) GetItem(key string) (string, uint32, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.Gets++
 	el, ok := s.entries[key]
+	if ok && el.Value.(*entry).expired(time.Now().UnixNano()) {
+		s.removeLocked(el)
+		ok = false
+	}
 	if !ok {
 		s.stats.Misses++
-		return "", false
+		return "", 0, false
 	}
 	s.stats.Hits++
 	s.lru.MoveToFront(el)
-	return el.Value.(*entry).value, true
+	e := el.Value.(*entry)
+	return e.value, e.flags, true
 }
 
 // Set stores value under key, evicting the least recently used entries
 // if a limit would be passed. It returns false, storing nothing, when the
 // entry alone is larger than the memory limit.
 func (s *Store) Set(key, value string) bool {
+	return s.SetItem(key, value, 0, 0, SetAlways) == Stored
+}
+
+// SetMode says when SetItem stores: always (set), only if the key is
+// missing (add) or only if it is there (replace).
+type SetMode int
+
+// The modes of memcached's storage commands.
+const (
+	SetAlways SetMode = iota
+	SetIfMissing
+	SetIfPresent
+)
+
+// SetResult is what SetItem did.
+type SetResult int
+
+// SetItem's results.
+const (
+	Stored SetResult = iota
+	NotStored
+	TooLarge
+)
+
+// SetItem stores an entry with memcached flags and an expiry (unix
+// nanoseconds, 0 for never) according to mode.
+func (s *Store) SetItem(key, value string, flags uint32, expires int64, mode SetMode) SetResult {
 	if !s.Fits(key, value) {
-		return false
+		return TooLarge
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	el, present := s.entries[key]
+	if present && el.Value.(*entry).expired(time.Now().UnixNano()) {
+		s.removeLocked(el)
+		present = false
+	}
+	if (mode == SetIfMissing && present) || (mode == SetIfPresent && !present) {
+		return NotStored
+	}
 	s.stats.Sets++
-	if el, ok := s.entries[key]; ok {
+	if present {
 		e := el.Value.(*entry)
 		s.bytes += cost(key, value) - cost(e.key, e.value)
-		e.value = value
+		e.value, e.flags, e.expires = value, flags, expires
 		s.lru.MoveToFront(el)
 	} else {
-		s.entries[key] = s.lru.PushFront(&entry{key: key, value: value})
+		s.entries[key] = s.lru.PushFront(&entry{key: key, value: value, flags: flags, expires: expires})
 		s.bytes += cost(key, value)
 	}
 	for s.overLocked() {
 		s.removeLocked(s.lru.Back())
 		s.stats.Evictions++
 	}
-	return true
+	return Stored
 }
 
 func (s *Store) overLocked() bool {
@@ -137,7 +188,8 @@ func (s *Store) Clear() int {
 	return n
 }
 
-// Count returns the number of entries.
+// Count returns the number of entries; an expired entry counts until a
+// get, set or listing comes across it.
 func (s *Store) Count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -150,13 +202,21 @@ type Item struct {
 	Value string `json:"value"`
 }
 
-// Items returns up to limit entries (all when limit <= 0) sorted by key.
+// Items returns up to limit entries (all when limit <= 0) sorted by key;
+// expired entries are removed on the way.
 func (s *Store) Items(limit int) []Item {
 	s.mu.Lock()
+	now := time.Now().UnixNano()
 	items := make([]Item, 0, s.lru.Len())
-	for el := s.lru.Front(); el != nil; el = el.Next() {
+	for el := s.lru.Front(); el != nil; {
+		next := el.Next()
 		e := el.Value.(*entry)
-		items = append(items, Item{e.key, e.value})
+		if e.expired(now) {
+			s.removeLocked(el)
+		} else {
+			items = append(items, Item{e.key, e.value})
+		}
+		el = next
 	}
 	s.mu.Unlock()
 	sort.Slice(items, func(i, j int) bool { return items[i].Key < items[j].Key })
