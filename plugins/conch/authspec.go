@@ -20,9 +20,9 @@ type authSpecs struct {
 var authTypes = []struct{ name, args, help string }{
 	{"file", "Location of a FilePasswordDB-formatted file.",
 		"Each line of the file is 'username:password'. A password starting with '$' is a\n" +
-			"crypt hash: bcrypt ($2a$, $2b$, $2y$), SHA-crypt ($5$, $6$) or yescrypt ($y$);\n" +
-			"anything else is compared as plain text. Blank lines and lines starting with\n" +
-			"'#' are skipped. The file is read again when it changes.\n"},
+			"crypt hash: bcrypt ($2a$, $2b$, $2y$), SHA-crypt ($5$, $6$), yescrypt ($y$) or\n" +
+			"md5crypt ($1$); anything else is compared as plain text. Blank lines and lines\n" +
+			"starting with '#' are skipped. The file is read again when it changes.\n"},
 	{"memory", "A colon-separated list (name:password:...)",
 		"Users and plain-text passwords on the command line: memory:alice:pw1:bob:pw2.\n" +
 			"Anyone who can list processes sees them; prefer file: outside tests.\n"},

@@ -167,3 +167,22 @@ func TestRSAHostKeyWithoutSHA1(t *testing.T) {
 		}
 	}
 }
+
+// --accept-env replaces the default list rather than adding to it.
+func TestAcceptEnvReplacesDefaults(t *testing.T) {
+	dir := t.TempDir()
+	svc, err := runner.Build(Plugin(), []string{"-d", dir}, runner.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.(*Service).cfg.acceptEnv; strings.Join(got, " ") != "LANG LC_* COLORTERM NO_COLOR" {
+		t.Errorf("default --accept-env %v", got)
+	}
+	svc, err = runner.Build(Plugin(), []string{"-d", dir, "--accept-env", "TZ"}, runner.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.(*Service).cfg.acceptEnv; strings.Join(got, " ") != "TZ" {
+		t.Errorf("--accept-env TZ gives %v", got)
+	}
+}
