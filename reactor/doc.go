@@ -53,12 +53,18 @@
 // that would take the buffer past MaxWriteBuffer (4 MiB by default) aborts
 // the connection with ErrWriteBufferFull instead of growing it, so a peer
 // that never reads costs a bounded amount of memory whatever the protocol
-// does. PauseProducing and ResumeProducing on a Transport stop and restart
+// does. Under netpoll the connection's goroutine also sends what its own
+// callbacks wrote before it reads again, so reading stops as soon as the
+// kernel's buffers toward a peer that does not read are full.
+// PauseProducing and ResumeProducing on a Transport stop and restart
 // delivery of incoming data (Twisted's IPushProducer).
 //
-// gnet cannot stop reading a socket: while a connection is paused, gnet
+// gnet has no call to stop reading a socket. On Linux the gnet reactor
+// takes a paused connection out of its event loop's epoll read set itself
+// (with gnet's epoll descriptor, found by reflection in the gnet version
+// go.mod pins; a test fails if an upgrade moves it), so TCP pushes back on
+// the peer as it does under netpoll. Where that is not possible, gnet
 // keeps what the peer sends in its own buffer, and a connection that
 // accumulates more than MaxPausedRead (1 MiB by default) that way is
-// aborted with ErrReadBufferFull. Under netpoll a paused connection simply
-// leaves the data in the kernel, and TCP pushes back on the peer.
+// aborted with ErrReadBufferFull.
 package reactor

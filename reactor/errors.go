@@ -17,8 +17,9 @@ var (
 	// ErrWriteBufferFull: a Write would have taken the write buffer past
 	// MaxWriteBuffer, usually because the peer does not read.
 	ErrWriteBufferFull = errors.New("write buffer full: the peer does not read fast enough")
-	// ErrReadBufferFull (gnet only): the peer sent more than MaxPausedRead
-	// while the connection was paused.
+	// ErrReadBufferFull (gnet, where a paused connection cannot be taken
+	// out of the poller): the peer sent more than MaxPausedRead while the
+	// connection was paused.
 	ErrReadBufferFull = errors.New("peer sent too much while the connection was paused")
 	// ErrLineLengthExceeded: a LineReceiver got a line longer than its
 	// MaxLength.

@@ -32,8 +32,9 @@ type Options struct {
 	// MaxWriteBuffer is the most a write buffer may hold; a Write past it
 	// aborts the connection with ErrWriteBufferFull (default 4 MiB).
 	MaxWriteBuffer int
-	// MaxPausedRead (gnet) is the most a paused connection may take in
-	// before it is aborted with ErrReadBufferFull (default 1 MiB).
+	// MaxPausedRead (gnet) is the most a paused connection may take in,
+	// when it cannot be taken out of the poller, before it is aborted with
+	// ErrReadBufferFull (default 1 MiB).
 	MaxPausedRead int
 	// EventLoops (gnet) is the number of event loops (default: one per
 	// CPU).

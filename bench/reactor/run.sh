@@ -121,16 +121,23 @@ for impl in netpoll gnet; do
 done
 
 echo
-echo "cache: get+set operations per second, 50 connections, 32-byte values"
+echo "cache: get+set operations per second, 50 connections, 32-byte values, median of $rounds rounds"
 declare -A C
 caches=(cache-netpoll cache-gnet mc-netpoll mc-gnet memcached)
 command -v memcached >/dev/null || { echo "memcached missing (apt-get install memcached): skipping it" >&2; caches=(cache-netpoll cache-gnet mc-netpoll mc-gnet); }
-for impl in "${caches[@]}"; do
-  port=$(freeport); start "$impl" "$port"
-  proto=memcached; case $impl in cache-*) proto=line ;; esac
-  echo "cache $impl..." >&2
-  C[$impl]=$("$tmp/load" cache -addr "127.0.0.1:$port" -conns 50 -proto "$proto" -time "$T")
-  stop
+declare -A CS
+for round in $(seq "$rounds"); do
+  for impl in "${caches[@]}"; do
+    port=$(freeport); start "$impl" "$port"
+    proto=memcached; case $impl in cache-*) proto=line ;; esac
+    echo "round $round: cache $impl..." >&2
+    CS[$impl]+=" $("$tmp/load" cache -addr "127.0.0.1:$port" -conns 50 -proto "$proto" -time "$T")"
+    stop
+  done
+done
+for k in "${!CS[@]}"; do
+  # shellcheck disable=SC2086
+  C[$k]=$(median ${CS[$k]})
 done
 echo "(cache-*: gotwistd's line protocol; mc-*: gotwistd's memcached protocol; memcached: memcached -t 2)"
 printf "%-14s %10s %16s\n" server "ops/s" "vs memcached"
