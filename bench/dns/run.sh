@@ -5,8 +5,9 @@
 # (dnsperf -c 1 -q 100 -l SECONDS, as in the issue), one server after the
 # other. Reported per server: queries per second, p99 latency (dnsperf
 # 2.10 prints no percentiles: from a second run with -v, which reports
-# every query's latency), peak RSS (VmHWM), and gotwistd's ratios to each
-# peer.
+# every query's latency), peak RSS (VmHWM), the server's CPU time per
+# query (from /proc/PID/stat; on a shared machine the rate depends on the
+# other load, this much less), and gotwistd's ratios to each peer.
 #
 # Needs: go, dnsperf, dnsmasq, python3-twisted (twistd3), dig. CoreDNS is
 # built with `go install github.com/coredns/coredns@$COREDNS_VERSION` into
@@ -14,7 +15,7 @@
 # runs; never inside the repository), or taken from $COREDNS if set.
 # A peer that is missing is reported as such.
 #
-# Usage: bench/dns/run.sh [seconds]   (default 15)
+# Usage: [ROUNDS=N] [GOTWISTD=binary] bench/dns/run.sh [seconds]   (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-15}
@@ -38,7 +39,11 @@ with open(d + "/hosts", "w") as h, open(d + "/queries", "w") as q:
         q.write("host%04d.bench.test A\n" % i)
 EOF
 
-CGO_ENABLED=0 go build -o "$tmp/gotwistd" ./bench/dns/cmd
+if [ -n "${GOTWISTD:-}" ]; then
+  cp "$GOTWISTD" "$tmp/gotwistd" # a binary built before, e.g. to compare versions
+else
+  CGO_ENABLED=0 go build -o "$tmp/gotwistd" ./bench/dns/cmd
+fi
 
 coredns=${COREDNS:-}
 if [ -z "$coredns" ]; then
@@ -60,22 +65,30 @@ wait_dns() {
   return 1
 }
 
+# cputicks: user + system CPU time the server ($pid) has used, in ticks.
+cputicks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+
 # measure NAME: runs dnsperf twice against $pid on $p: once for the rate,
 # once with -v for every query's latency (printing each line slows dnsperf
 # down, so the rate of that run is not used), and prints
-# "NAME QPS P99MS RSSMB".
+# "NAME QPS P99MS RSSMB CPU-US-PER-QUERY".
 measure() {
   local name=$1
   wait_dns "$p"
+  local cpu0 cpu1
+  cpu0=$(cputicks)
   dnsperf -s 127.0.0.1 -p "$p" -d "$tmp/queries" -c 1 -q 100 -l "$secs" > "$tmp/$name.perf" 2>&1
+  cpu1=$(cputicks)
   dnsperf -v -s 127.0.0.1 -p "$p" -d "$tmp/queries" -c 1 -q 100 -l "$secs" > "$tmp/$name.lat" 2>&1
-  local qps p99 rss
+  local qps p99 rss done us
   qps=$(awk '/Queries per second:/ {printf "%d", $4}' "$tmp/$name.perf")
+  done=$(awk '/Queries completed:/ {print $3}' "$tmp/$name.perf")
+  us=$(python3 -c "print('%.1f' % (($cpu1 - $cpu0) * 1e6 / $(getconf CLK_TCK) / max($done, 1)))")
   p99=$(awk '$1 == ">" {print $NF}' "$tmp/$name.lat" | sort -g |
     awk '{v[NR] = $1} END {i = int(NR * 0.99); if (i < 1) i = 1; printf "%.2f", v[i] * 1000}')
   rss=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
   stop
-  echo "$name $qps $p99 $rss" >> "$tmp/results"
+  echo "$name $qps $p99 $rss $us" >> "$tmp/results"
 }
 
 : > "$tmp/results"
@@ -113,12 +126,12 @@ for r in $(seq "$rounds"); do
     if "start_$name"; then
       measure "$name"
     else
-      echo "$name - - -" >> "$tmp/results"
+      echo "$name - - - -" >> "$tmp/results"
     fi
   done
 done
 
-echo "each run (server QPS p99-ms RSS-MB), in order:"
+echo "each run (server QPS p99-ms RSS-MB CPU-us/query), in order:"
 sed 's/^/  /' "$tmp/results"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
@@ -133,18 +146,20 @@ rows = []
 for name in ("gotwistd", "dnsmasq", "coredns", "twistd3"):
     vals = [v for v in runs.get(name, []) if v[0] != "-"]
     if not vals:
-        rows.append([name, "-", "-", "-"])
+        rows.append([name, "-", "-", "-", "-"])
         continue
     med = lambda k: statistics.median(float(v[k]) for v in vals)
-    rows.append([name, "%d" % med(0), "%.2f" % med(1), "%.1f" % med(2)])
-print("%-9s %10s %9s %8s" % ("server", "QPS", "p99 ms", "RSS MB"))
+    rows.append([name, "%d" % med(0), "%.2f" % med(1), "%.1f" % med(2), "%.1f" % med(3)])
+print("%-9s %10s %9s %8s %12s" % ("server", "QPS", "p99 ms", "RSS MB", "CPU us/query"))
 for r in rows:
-    print("%-9s %10s %9s %8s" % tuple(r))
+    print("%-9s %10s %9s %8s %12s" % tuple(r))
 g = rows[0]
 print()
+print("gotwistd's figures divided by each peer's (QPS: higher is better; p99, RSS, CPU: lower is better)")
 for r in rows[1:]:
     if r[1] == "-" or float(r[1]) == 0:
         continue
-    print("gotwistd / %-8s QPS %5.2fx   p99 %5.2fx   RSS %5.2fx" % (
-        r[0], float(g[1]) / float(r[1]), float(g[2]) / float(r[2]), float(g[3]) / float(r[3])))
+    print("gotwistd / %-8s QPS %5.2fx   p99 %5.2fx   RSS %5.2fx   CPU/query %5.2fx" % (
+        r[0], float(g[1]) / float(r[1]), float(g[2]) / float(r[2]), float(g[3]) / float(r[3]),
+        float(g[4]) / max(float(r[4]), 0.01)))
 EOF

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,11 +18,11 @@ import (
 	"github.com/gotwistd/gotwistd/service"
 )
 
-// udpService serves DNS over one UDP socket. A few workers each read a
-// batch of datagrams, answer them and write the answers, with no
-// goroutine per query; an answer that must wait for an upstream server is
-// finished in its own goroutine (up to maxAsync at once), so one slow
-// upstream cannot hold the workers.
+// udpService serves DNS over one UDP socket. A worker reads a batch of
+// datagrams, answers them and writes the answers, with no goroutine per
+// query; an answer that must wait for an upstream server is finished in
+// its own goroutine (up to maxAsync at once), so one slow upstream cannot
+// hold the worker.
 type udpService struct {
 	name string // the endpoint's canonical string
 	pair *pair
@@ -84,13 +83,11 @@ func (u *udpService) Start(ctx context.Context) error {
 		return fmt.Errorf("%s: Start before PrivilegedStart", u.name)
 	}
 	u.async = make(chan struct{}, maxAsync)
-	// One worker per CPU: while one is in a system call, another
-	// answers its batch. More only wait on the socket's read lock.
-	n := max(2, runtime.GOMAXPROCS(0))
-	for range n {
-		u.workers.Add(1)
-		go u.work()
-	}
+	// One worker per socket, as dnsmasq: a second one on the same
+	// socket only waits on its read lock and adds wake-ups (measured
+	// with bench/dns: 6.4 against 5.1 µs of CPU per query on 2 CPUs).
+	u.workers.Add(1)
+	go u.work()
 	return nil
 }
 
