@@ -95,6 +95,11 @@ func tryStart(t testing.TB, args ...string) (*testServer, error) {
 	return tryStartOn(t, append([]string{"-i", "127.0.0.1", "-p", "0"}, args...)...)
 }
 
+// buildOnly makes the service from args without starting it.
+func buildOnly(args []string) (service.Service, error) {
+	return runner.Build(Plugin(), args, runner.Env{})
+}
+
 // tryStartOn is tryStart without the default -i and -p.
 func tryStartOn(t testing.TB, args ...string) (*testServer, error) {
 	t.Helper()

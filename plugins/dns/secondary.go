@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -173,7 +175,7 @@ func (s *secondary) transfer(ctx context.Context) (*zone, error) {
 	var errs []error
 	for env := range ch { // read to the end: the transfer goroutine waits on ch
 		if env.Error != nil {
-			errs = append(errs, env.Error)
+			errs = append(errs, xfrError(env.Error))
 			continue
 		}
 		if len(recs)+len(env.RR) > maxTransferRecords {
@@ -205,4 +207,18 @@ func (d *dnsDialer) dial(ctx context.Context, addr string) (*dns.Conn, error) {
 		return nil, err
 	}
 	return &dns.Conn{Conn: c}, nil
+}
+
+// miekg/dns reports a refused transfer as "dns: bad xfr rcode: 5".
+var xfrRcode = regexp.MustCompile(`bad xfr rcode: (\d+)`)
+
+// xfrError names the rcode of a failed transfer ("the primary answered
+// REFUSED": is --allow-transfer set there?).
+func xfrError(err error) error {
+	m := xfrRcode.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	rcode, _ := strconv.Atoi(m[1])
+	return fmt.Errorf("the primary answered %s", dns.RcodeToString[rcode])
 }

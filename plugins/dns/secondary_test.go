@@ -100,7 +100,7 @@ func TestSecondaryWithoutData(t *testing.T) {
 func TestSecondaryTransferRefused(t *testing.T) {
 	primary := start(t, "--bindzone", writeFile(t, t.TempDir(), "example.zone", exampleZone))
 	sec := start(t, "--secondary", primary.addr+"/example.test")
-	sec.logs.waitFor(t, "bad xfr rcode: 5", 1)
+	sec.logs.waitFor(t, "transfer from "+primary.addr+" failed: the primary answered REFUSED", 1)
 }
 
 func TestNotifyChecks(t *testing.T) {

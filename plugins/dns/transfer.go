@@ -38,11 +38,11 @@ func (h *handler) serveTransfer(w dns.ResponseWriter, req *dns.Msg, client netip
 		fail.Truncated = true
 	}
 	if fail != nil {
-		fit(req, fail, tcp)
-		_ = w.WriteMsg(fail)
 		if h.verbose > 0 || fail.Rcode == dns.RcodeRefused {
 			h.log.Info("zone transfer of " + q.Name + " to " + client.String() + " " + dns.RcodeToString[fail.Rcode])
 		}
+		fit(req, fail, tcp)
+		_ = w.WriteMsg(fail)
 		return
 	}
 	chunks := transferEnvelopes(z)
