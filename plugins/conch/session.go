@@ -54,7 +54,15 @@ type session struct {
 	started  bool
 	pgid     int           // process group of the running process, 0 = none
 	finished chan struct{} // closed when the process and its output are done
+	// replied is closed once the shell, exec or subsystem request has
+	// been answered: a process that ends at once must not have its exit
+	// status and the channel's close overtake that answer (the client
+	// would see the channel close instead of a reply).
+	replied   chan struct{}
+	replyOnce sync.Once
 }
+
+func (s *session) markReplied() { s.replyOnce.Do(func() { close(s.replied) }) }
 
 // runSession answers the requests of a session channel until it closes,
 // then hangs up what still runs in it.
@@ -63,7 +71,7 @@ func (c *sshConn) runSession(nc ssh.NewChannel) {
 	if err != nil {
 		return
 	}
-	s := &session{c: c, ch: ch}
+	s := &session{c: c, ch: ch, replied: make(chan struct{})}
 	defer s.cleanup()
 	for {
 		select {
@@ -75,6 +83,10 @@ func (c *sshConn) runSession(nc ssh.NewChannel) {
 			if req.WantReply {
 				_ = req.Reply(ok, nil)
 			}
+			switch req.Type {
+			case "shell", "exec", "subsystem":
+				s.markReplied()
+			}
 		case <-c.done:
 			return
 		}
@@ -84,6 +96,7 @@ func (c *sshConn) runSession(nc ssh.NewChannel) {
 // cleanup hangs up a running process (SIGHUP to its process group, as a
 // terminal does), waits for it, and frees the pty.
 func (s *session) cleanup() {
+	s.markReplied()
 	s.mu.Lock()
 	pgid, finished := s.pgid, s.finished
 	s.mu.Unlock()
@@ -350,6 +363,7 @@ func (s *session) exited(err error) {
 	s.pgid = 0
 	s.mu.Unlock()
 	s.c.srv.untrackProc(pgid)
+	<-s.replied
 	_ = s.ch.CloseWrite()
 	sendExit(s.ch, err)
 	s.ch.Close()

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -287,6 +288,37 @@ func TestPTYTerminalModes(t *testing.T) {
 		}
 		if !strings.Contains(strings.ReplaceAll(string(out), "\r\n", " "), want) || !strings.Contains(string(out), "intr = ^G") {
 			t.Errorf("ECHO=%d: stty -a = %q", echo, out)
+		}
+	}
+}
+
+// Commands that end at once, many at a time: the answer to exec always
+// reaches the client before the exit status and the channel's close.
+func TestManyShortCommands(t *testing.T) {
+	r := start(t, "--auth", "memory:"+me(t)+":pw", "--max-sessions", "20")
+	c := r.dial(t, me(t), ssh.Password("pw"))
+	errs := make(chan error, 64)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 8; i++ {
+				s, err := c.NewSession()
+				if err != nil {
+					errs <- err
+					return
+				}
+				errs <- s.Run("exit 0")
+				s.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("short command: %v", err)
 		}
 	}
 }

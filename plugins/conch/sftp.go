@@ -117,6 +117,7 @@ func (s *session) serveInProcess(root, wd string) bool {
 				}
 			}
 		}
+		<-s.replied
 		if err != nil {
 			s.c.srv.log.Debug(fmt.Sprintf("sftp session of %s: %v", s.c.login.acct.Name, err))
 			_, _ = s.ch.SendRequest("exit-status", false, []byte{0, 0, 0, 1})
