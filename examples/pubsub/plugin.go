@@ -58,10 +58,16 @@ type subscriber struct {
 	r   *reactor.LineReceiver
 }
 
+// Welcome is the first line a subscriber gets; it is sent once the
+// subscription is in place, so a client that has read it hears every
+// line published after.
+const Welcome = "Welcome! Every line you send goes to everyone else here."
+
 func (s *subscriber) ConnectionMade(r *reactor.LineReceiver) {
 	s.r = r
 	s.hub.mu.Lock()
 	s.hub.subs[s] = struct{}{}
+	r.SendLineString(Welcome)
 	s.hub.mu.Unlock()
 }
 

@@ -45,13 +45,9 @@ func TestEveryLineToEveryOtherClient(t *testing.T) {
 				defer c.Close()
 				conns = append(conns, c)
 				readers = append(readers, bufio.NewReader(c))
-				// Client k is subscribed once it can publish: the ones
-				// before it hear its hello.
-				io.WriteString(c, "hello\n")
-				for i := range k {
-					if got, err := readers[i].ReadString('\n'); err != nil || got != "hello\r\n" {
-						t.Fatalf("client %d: %q %v", i, got, err)
-					}
+				// Subscribed once the welcome is there.
+				if got, err := readers[k].ReadString('\n'); err != nil || got != Welcome+"\r\n" {
+					t.Fatalf("client %d: %q %v", k, got, err)
 				}
 			}
 			io.WriteString(conns[0], "news from 0\n")
