@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -219,5 +220,25 @@ func TestModernAlgorithmsOnly(t *testing.T) {
 			continue
 		}
 		c.Close()
+	}
+}
+
+// An authorized_keys that is a FIFO or a device is refused without
+// blocking the login.
+func TestAuthorizedKeysNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "keys")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k := newKey(t)
+	r := start(t, "--auth", "sshkey", "--authorized-keys", fifo)
+	if _, err := ssh.Dial("tcp", r.addr, r.config(me(t), ssh.PublicKeys(k))); err == nil {
+		t.Fatal("login with a FIFO as authorized_keys")
+	}
+	r.logs.wait(t, "not a regular file")
+	r2 := start(t, "--auth", "sshkey", "--authorized-keys", "/dev/zero")
+	if _, err := ssh.Dial("tcp", r2.addr, r2.config(me(t), ssh.PublicKeys(k))); err == nil {
+		t.Fatal("login with /dev/zero as authorized_keys")
 	}
 }

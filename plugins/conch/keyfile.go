@@ -48,7 +48,9 @@ func expandKeysPath(pattern string, a *account) string {
 // directory), must belong to root or a and be writable by no one else: a
 // file that others can edit would let them log in as a.
 func readAuthorizedKeys(path string, a *account, strict bool) ([]authorizedKey, []keyLineError, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: a FIFO planted as authorized_keys must not block the
+	// open; anything but a regular file is refused below (sshd does both).
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, nil, err
 	}
