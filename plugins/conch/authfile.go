@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -76,7 +77,7 @@ func (f *authFile) lookup(user string) (string, bool, error) {
 }
 
 func (f *authFile) refresh() error {
-	fh, err := os.Open(f.path)
+	fh, err := os.OpenFile(f.path, os.O_RDONLY|syscall.O_NONBLOCK, 0) // a FIFO must not hang
 	if err != nil {
 		return err
 	}
