@@ -12,7 +12,7 @@ import (
 const pageLimit = 1000
 
 // httpStatus is the JSON of /status: the store's status plus the open
-// connections of the line service.
+// connections of the line and memcached services.
 type httpStatus struct {
 	Status
 	Connections int `json:"connections"`

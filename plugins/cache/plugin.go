@@ -79,6 +79,7 @@ func Make(f runner.Flags, env runner.Env) (service.Service, error) {
 	if err := root.Add(lines); err != nil {
 		return nil, err
 	}
+	conns := lines.Connections
 	if desc := f.String("memcached"); desc != "" {
 		mep, err := endpoint.Parse(desc)
 		if err != nil {
@@ -92,6 +93,7 @@ func Make(f runner.Flags, env runner.Env) (service.Service, error) {
 		if err := root.Add(mc); err != nil {
 			return nil, err
 		}
+		conns = func() int { return lines.Connections() + mc.Connections() }
 	}
 	if desc := f.String("http"); desc != "" {
 		hep, err := endpoint.Parse(desc)
@@ -102,7 +104,7 @@ func Make(f runner.Flags, env runner.Env) (service.Service, error) {
 			return nil, fmt.Errorf("--http %s: HTTP needs a stream endpoint (tcp, unix, ssl)", hep)
 		}
 		srv := &http.Server{
-			Handler:           newHTTPHandler(store, lines.Connections),
+			Handler:           newHTTPHandler(store, conns),
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       2 * time.Minute,
 		}
