@@ -127,6 +127,11 @@ func (s *Stream) Stop(ctx context.Context) error {
 			return
 		}
 		s.stopErr = s.srv.Shutdown(ctx)
+		if errors.Is(s.stopErr, net.ErrClosed) {
+			// http.Server.Shutdown closes its listeners again; BeginStop
+			// already did, and that is not a failed stop.
+			s.stopErr = nil
+		}
 		select {
 		case <-s.served:
 		case <-ctx.Done():

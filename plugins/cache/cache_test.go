@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -49,10 +48,7 @@ func start(t *testing.T, reactorName string, args ...string) running {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		// service.Stream's Stop can report net.ErrClosed from
-		// http.Server.Shutdown closing the listener BeginStop already
-		// closed (a race in the shared service package, not here).
-		if err := svc.Stop(context.Background()); err != nil && !errors.Is(err, net.ErrClosed) {
+		if err := svc.Stop(context.Background()); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
 	})
