@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"strconv"
 	"strings"
 )
@@ -26,14 +25,17 @@ var errNoAccount = errors.New("no such system account")
 
 // accountDB reads the system's account files. Paths are fields so that
 // tests can point them elsewhere; a static binary has no NSS, so these
-// files are the whole truth, as for os/user without cgo.
+// files are the whole truth, as for os/user without cgo (and they are read
+// directly even with cgo: NSS modules such as systemd's cost a socket
+// round trip per lookup).
 type accountDB struct {
 	passwdFile string // default /etc/passwd
 	shadowFile string // default /etc/shadow
+	groupFile  string // default /etc/group
 }
 
 func systemAccounts() *accountDB {
-	return &accountDB{passwdFile: "/etc/passwd", shadowFile: "/etc/shadow"}
+	return &accountDB{passwdFile: "/etc/passwd", shadowFile: "/etc/shadow", groupFile: "/etc/group"}
 }
 
 // lookup returns the account called name, with its supplementary groups.
@@ -54,17 +56,38 @@ func (db *accountDB) lookup(name string) (*account, error) {
 	if a.Shell == "" {
 		a.Shell = "/bin/sh"
 	}
-	a.Groups = []uint32{a.GID}
-	if u, err := user.LookupId(fields[2]); err == nil && u.Username == name {
-		if ids, err := u.GroupIds(); err == nil {
-			for _, id := range ids {
-				if g, err := strconv.ParseUint(id, 10, 32); err == nil && uint32(g) != a.GID {
-					a.Groups = append(a.Groups, uint32(g))
-				}
+	a.Groups = append([]uint32{a.GID}, db.memberOf(name, a.GID)...)
+	return a, nil
+}
+
+// memberOf lists the groups of /etc/group that name belongs to as a
+// supplementary member (initgroups), the primary group gid excepted.
+func (db *accountDB) memberOf(name string, gid uint32) []uint32 {
+	f, err := os.Open(db.groupFile)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []uint32
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	for sc.Scan() {
+		fields := strings.Split(sc.Text(), ":")
+		if len(fields) < 4 || fields[3] == "" {
+			continue
+		}
+		g, err := strconv.ParseUint(fields[2], 10, 32)
+		if err != nil || uint32(g) == gid {
+			continue
+		}
+		for _, m := range strings.Split(fields[3], ",") {
+			if m == name {
+				out = append(out, uint32(g))
+				break
 			}
 		}
 	}
-	return a, nil
+	return out
 }
 
 // shadowHash returns the password hash of name: the /etc/shadow field, or

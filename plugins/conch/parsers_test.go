@@ -170,10 +170,15 @@ func TestAccountLookupFromFiles(t *testing.T) {
 	shadow := filepath.Join(dir, "shadow")
 	os.WriteFile(passwd, []byte("root:x:0:0:root:/root:/bin/bash\nbob:x:1001:1001::/home/bob:\nold:$1$saltsalt$NuzA7WTAelpl95xgBGWN60:1002:1002::/:/bin/sh\nbad:x:zz:1::/:/bin/sh\nshort:x\n"), 0o600)
 	os.WriteFile(shadow, []byte("root:!:19000:0:99999:7:::\nbob:$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1:19000:0:99999:7::1:\n"), 0o600)
-	db := &accountDB{passwdFile: passwd, shadowFile: shadow}
+	group := filepath.Join(dir, "group")
+	os.WriteFile(group, []byte("adm:x:4:alice,bob\nbob:x:1001:bob\nstaff:x:50:bob\nother:x:60:bobby\nbad:x:zz:bob\nshort:x\n"), 0o644)
+	db := &accountDB{passwdFile: passwd, shadowFile: shadow, groupFile: group}
 	bob, err := db.lookup("bob")
 	if err != nil || bob.UID != 1001 || bob.Shell != "/bin/sh" || bob.Home != "/home/bob" {
 		t.Fatalf("bob: %+v %v", bob, err)
+	}
+	if !reflect.DeepEqual(bob.Groups, []uint32{1001, 4, 50}) {
+		t.Errorf("bob's groups %v, want [1001 4 50]", bob.Groups)
 	}
 	for _, name := range []string{"nobody-here", "", "bo", "bad", "short", "a:b"} {
 		if _, err := db.lookup(name); err == nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -320,5 +321,21 @@ func TestManyShortCommands(t *testing.T) {
 		if err != nil {
 			t.Fatalf("short command: %v", err)
 		}
+	}
+}
+
+// Supplementary groups of /etc/group reach the session (initgroups).
+func TestSupplementaryGroups(t *testing.T) {
+	acct := testUser(t)
+	if out, err := exec.Command("usermod", "-aG", "tty", acct.Name).CombinedOutput(); err != nil {
+		t.Skipf("usermod -aG tty: %v %s", err, out)
+	}
+	defer exec.Command("gpasswd", "-d", acct.Name, "tty").Run()
+	tty := strconv.Itoa(int(ttyGroup(0)))
+	r := start(t, "--auth", "memory:"+acct.Name+":pw")
+	c := r.dial(t, acct.Name, ssh.Password("pw"))
+	out, _, _ := run(t, c, "id -G")
+	if !strings.Contains(" "+strings.TrimSpace(out)+" ", " "+tty+" ") {
+		t.Errorf("id -G = %q, want it to include tty (%s)", out, tty)
 	}
 }
