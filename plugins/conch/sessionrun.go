@@ -82,7 +82,7 @@ func (s *session) startPiped(cmd *exec.Cmd) error {
 	s.finished = make(chan struct{})
 	go func() {
 		setPipeSize(stdin)
-		_, _ = io.CopyBuffer(stdin, s.ch, make([]byte, outputBuffer))
+		copyWith(stdin, s.ch)
 		stdin.Close()
 	}()
 	go func() {
@@ -104,13 +104,24 @@ const (
 	outputPipeSize = 1 << 20
 )
 
+// copyBuffers recycles the copy buffers: a short command would otherwise
+// allocate three of them per login.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, outputBuffer); return &b }}
+
+// copyWith copies r to w through a pooled buffer (hiding WriterTo and
+// ReaderFrom, which would pick their own small one).
+func copyWith(w io.Writer, r io.Reader) {
+	buf := copyBuffers.Get().(*[]byte)
+	_, _ = io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, *buf)
+	copyBuffers.Put(buf)
+}
+
 // copyOut copies a process's output pipe to the channel.
 func copyOut(w io.Writer, r io.Reader) {
 	if f, ok := r.(*os.File); ok {
 		setPipeSize(f)
 	}
-	buf := make([]byte, outputBuffer)
-	_, _ = io.CopyBuffer(w, struct{ io.Reader }{r}, buf)
+	copyWith(w, r)
 }
 
 // setPipeSize grows a pipe to outputPipeSize; failure only costs speed.
