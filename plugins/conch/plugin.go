@@ -13,7 +13,6 @@ package conch
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -94,12 +93,13 @@ func flags() []cli.Flag {
 	}
 }
 
-// helpAuthAction prints the --auth types and ends the program, like
-// twistd's --help-auth: it is a question about the command line, not a run.
+// helpAuthAction prints the --auth types and ends the program with exit 0
+// (runner.ErrDone), like twistd's --help-auth: it is a question about the
+// command line, not a run.
 func helpAuthAction(c *cli.Context, set bool) error {
 	if set {
 		fmt.Fprint(c.App.Writer, authHelp())
-		os.Exit(runner.ExitOK)
+		return runner.ErrDone
 	}
 	return nil
 }
@@ -110,6 +110,5 @@ func helpAuthTypeAction(c *cli.Context, kind string) error {
 		return nil // Make refuses the unknown type with a usage error
 	}
 	fmt.Fprint(c.App.Writer, text)
-	os.Exit(runner.ExitOK)
-	return nil
+	return runner.ErrDone
 }
