@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -175,20 +174,7 @@ func (h *hostsMap) exists(lname string) bool {
 // readHostsFile opens and parses path, returning the stamp to compare with
 // on the next reload.
 func readHostsFile(path string) (*hostsMap, []fileStamp, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	st, err := stampFile(f, path)
-	if err != nil {
-		return nil, nil, err
-	}
-	h, err := parse(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return h, []fileStamp{st}, nil
+	return readStamped(path, parse)
 }
 
 // names returns every name the file answers for: host names and the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -85,20 +84,7 @@ func nameserver(s string) (string, error) {
 
 // readResolvConf reads path as a reloadable source.
 func readResolvConf(path string) (*upstreams, []fileStamp, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer f.Close()
-	st, err := stampFile(f, path)
-	if err != nil {
-		return nil, nil, err
-	}
-	u, err := parseResolvConf(f)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return u, []fileStamp{st}, nil
+	return readStamped(path, parseResolvConf)
 }
 
 // selfLoop reports the first upstream that is one of our own listening

@@ -3,6 +3,7 @@ package dns
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -20,6 +21,26 @@ type fileStamp struct {
 	size  int64
 	ino   uint64
 	ctime int64
+}
+
+// readStamped opens path, stamps it and parses it with parse, for the
+// single-file sources (hosts file, resolv.conf); a parse error names path.
+func readStamped[T any](path string, parse func(io.Reader) (T, error)) (T, []fileStamp, error) {
+	var zero T
+	f, err := os.Open(path)
+	if err != nil {
+		return zero, nil, err
+	}
+	defer f.Close()
+	st, err := stampFile(f, path)
+	if err != nil {
+		return zero, nil, err
+	}
+	v, err := parse(f)
+	if err != nil {
+		return zero, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, []fileStamp{st}, nil
 }
 
 // stampFile describes the open file f, known as path.
