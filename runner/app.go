@@ -212,7 +212,7 @@ func launch(r *run) error {
 		case running:
 			return failf("%v", &runningError{path: o.Pidfile, pid: pid})
 		case exists && pid != "":
-			fmt.Fprintf(r.stderr, "gotwistd: removing stale pidfile %s (it named pid %s, which no longer holds it)\n", o.Pidfile, pid)
+			fmt.Fprintf(r.stderr, "gotwistd: %s\n", staleNotice(o.Pidfile, pid))
 		}
 	}
 	if o.NoDaemon {

@@ -70,7 +70,7 @@ func daemonize(stderr io.Writer, logHint string) error {
 		st = <-exited
 	}
 	if text == "" {
-		return failf("gotwistd: the daemon (pid %d) died during start-up (%s); see %s", child.Pid, describeExit(st), logHint)
+		return failf("the daemon (pid %d) died during start-up (%s); see %s", child.Pid, exitText(st), logHint)
 	}
 	return &exitError{code: ExitFailure}
 }
@@ -116,11 +116,12 @@ func readUntilReady(r *os.File, exited <-chan *os.ProcessState) (string, bool, *
 	}
 }
 
-func describeExit(st *os.ProcessState) string {
+// exitText says how the daemon ended: "exit status 3", "signal: killed".
+func exitText(st *os.ProcessState) string {
 	if st == nil {
 		return "exit status unknown"
 	}
-	return st.String() // "exit status 3", "signal: killed"
+	return st.String()
 }
 
 // becomeDaemon finishes go-daemon's half in the child: it reads the

@@ -61,10 +61,16 @@ func acquirePidfile(path string) (p *pidfile, stale string, err error) {
 			return nil, "", fmt.Errorf("cannot write pidfile %s: %v", path, err)
 		}
 		if old != "" {
-			stale = fmt.Sprintf("removing stale pidfile %s (it named pid %s, which no longer holds it)", path, old)
+			stale = staleNotice(path, old)
 		}
 		return &pidfile{path: path, f: f}, stale, nil
 	}
+}
+
+// staleNotice is the one wording of "this pidfile was left by a dead run",
+// shown by the waiting parent and logged by the daemon.
+func staleNotice(path, pid string) string {
+	return fmt.Sprintf("removing stale pidfile %s (it named pid %s, which no longer holds it)", path, pid)
 }
 
 func writePid(f *os.File) error {
