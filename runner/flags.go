@@ -33,11 +33,16 @@ const (
 	flagApp             = "app"
 )
 
+// globalCategory marks every global option, including the hidden copies a
+// plugin's subcommand carries, so that a plugin option of the same name
+// (web's -l/--logfile) is told apart from them.
+const globalCategory = "global"
+
 // globalFlags returns fresh copies of the twistd options, so that each
 // plugin's subcommand can carry its own (hidden) set: global options are
 // accepted after the plugin name too.
 func globalFlags() []cli.Flag {
-	return []cli.Flag{
+	fs := []cli.Flag{
 		&cli.BoolFlag{Name: flagNodaemon, Aliases: []string{"n"}, Usage: "stay in the foreground; log to stdout unless --logfile says otherwise"},
 		&cli.StringFlag{Name: flagLogfile, Aliases: []string{"l"}, Usage: "log to `FILE` (- = stdout) [default: twistd.log when daemonized, stdout with -n]"},
 		&cli.IntFlag{Name: flagLogMaxSize, Value: 1, Usage: "rotate the log file when it reaches `MB` megabytes"},
@@ -62,6 +67,19 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flagVersion, Usage: "print the version and exit"},
 		&cli.DurationFlag{Name: flagShutdownTimeout, Value: 10 * time.Second, Usage: "give services `DURATION` to stop, then exit non-zero naming the ones still stopping"},
 	}
+	for _, f := range fs {
+		switch f := f.(type) {
+		case *cli.BoolFlag:
+			f.Category = globalCategory
+		case *cli.StringFlag:
+			f.Category = globalCategory
+		case *cli.IntFlag:
+			f.Category = globalCategory
+		case *cli.DurationFlag:
+			f.Category = globalCategory
+		}
+	}
+	return fs
 }
 
 // hiddenGlobals returns the global options a plugin's subcommand also

@@ -71,18 +71,6 @@ func setIn(c *cli.Context, name string) *cli.Context {
 	return fallback
 }
 
-// globalUsage maps each global option to its help line, which is how a
-// hidden copy of it is told apart from a plugin option of the same name.
-var globalUsage = func() map[string]string {
-	m := map[string]string{}
-	for _, f := range globalFlags() {
-		if d, ok := f.(cli.DocGenerationFlag); ok {
-			m[f.Names()[0]] = d.GetUsage()
-		}
-	}
-	return m
-}()
-
 // pluginOwns tells whether, in context c, the option called name is the
 // plugin's own rather than a hidden copy of the global one.
 func pluginOwns(c *cli.Context, name string) bool {
@@ -92,8 +80,8 @@ func pluginOwns(c *cli.Context, name string) bool {
 	for _, f := range c.Command.Flags {
 		for _, n := range f.Names() {
 			if n == name {
-				d, ok := f.(cli.DocGenerationFlag)
-				return !ok || d.GetUsage() != globalUsage[name]
+				cf, ok := f.(cli.CategorizableFlag)
+				return !ok || cf.GetCategory() != globalCategory
 			}
 		}
 	}

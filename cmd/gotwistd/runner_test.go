@@ -55,7 +55,7 @@ func TestDaemonDiedMessage(t *testing.T) {
 	waitLog(t, fileText(filepath.Join(dir, "twistd.log")), `testsvc start testsvc`)
 	syscall.Kill(pidOf(t, filepath.Join(dir, "twistd.pid")), syscall.SIGKILL)
 	exitCode(t, parent)
-	if !strings.Contains(out.String(), "died during start-up (signal: killed)") {
+	if !strings.Contains(out.String(), "died during start-up (signal: killed)") || strings.Contains(out.String(), "gotwistd: gotwistd:") {
 		t.Errorf("parent said %q", out.String())
 	}
 }
