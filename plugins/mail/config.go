@@ -87,6 +87,13 @@ func readConfig(f runner.Flags, opts []option) (*config, error) {
 	if c.domains, err = readDomains(opts); err != nil {
 		return nil, err
 	}
+	switch mode := f.String(flagFsync); mode {
+	case fsyncGroup:
+	case fsyncMessage:
+		c.domains.eachMaildir(func(m *maildir) { m.perMessage = true })
+	default:
+		return nil, fmt.Errorf("--%s %q: must be %s or %s", flagFsync, mode, fsyncGroup, fsyncMessage)
+	}
 	for _, o := range opts {
 		if o.name == flagBounce {
 			c.bouncePM = true

@@ -20,6 +20,10 @@ type tracker struct {
 	mu      sync.Mutex
 	conns   map[*trackedConn]struct{}
 	closing bool
+
+	// coalesce holds each connection's replies until it next reads (see
+	// trackedConn.Write).
+	coalesce bool
 }
 
 func newTracker() *tracker {
@@ -66,7 +70,7 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	tracked := &trackedConn{Conn: c, t: l.t}
+	tracked := &trackedConn{Conn: c, t: l.t, coalesce: l.t.coalesce}
 	l.t.mu.Lock()
 	l.t.conns[tracked] = struct{}{}
 	if l.t.closing {
@@ -105,6 +109,59 @@ type trackedConn struct {
 	net.Conn
 	t    *tracker
 	busy bool // guarded by t.mu
+
+	coalesce bool
+	wmu      sync.Mutex
+	held     []byte // replies written but not yet sent
+}
+
+// maxHeld bounds what a connection holds back; more is sent at once.
+const maxHeld = 4096
+
+// Write holds p back when the connection coalesces, until the server next
+// reads (or closes): a server reads only when it has answered everything
+// it was sent, so a client that pipelines MAIL, RCPT and DATA gets the
+// three replies in one packet instead of three, as RFC 2920 advises and
+// Postfix does, and one that does not pipeline gets each reply as before.
+func (c *trackedConn) Write(p []byte) (int, error) {
+	if !c.coalesce {
+		return c.Conn.Write(p)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if len(c.held)+len(p) > maxHeld {
+		if err := c.sendHeldLocked(); err != nil {
+			return 0, err
+		}
+		if len(p) > maxHeld {
+			return c.Conn.Write(p)
+		}
+	}
+	c.held = append(c.held, p...)
+	return len(p), nil
+}
+
+// Read first sends what is held: the server waits for the client now, and
+// the client may be waiting for those replies.
+func (c *trackedConn) Read(p []byte) (int, error) {
+	if c.coalesce {
+		c.wmu.Lock()
+		err := c.sendHeldLocked()
+		c.wmu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+	}
+	return c.Conn.Read(p)
+}
+
+func (c *trackedConn) sendHeldLocked() error {
+	if len(c.held) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.held)
+	c.held = c.held[:0]
+	return err
 }
 
 // setBusy marks the connection busy or idle; an idle one of a closing
@@ -130,14 +187,37 @@ func (c *trackedConn) SetReadDeadline(d time.Time) error {
 	return c.Conn.SetReadDeadline(d)
 }
 
+// SetWriteDeadline sends what is held first when d is already due: TLS
+// sets one right after queueing its close alert, and that alert and the
+// reply before it must still go out.
+func (c *trackedConn) SetWriteDeadline(d time.Time) error {
+	c.sendHeldBefore(d)
+	return c.Conn.SetWriteDeadline(d)
+}
+
+func (c *trackedConn) sendHeldBefore(d time.Time) {
+	if c.coalesce && !d.IsZero() && !d.After(time.Now()) {
+		c.wmu.Lock()
+		c.sendHeldLocked()
+		c.wmu.Unlock()
+	}
+}
+
 func (c *trackedConn) SetDeadline(d time.Time) error {
+	c.sendHeldBefore(d)
 	if err := c.Conn.SetWriteDeadline(d); err != nil {
 		return err
 	}
 	return c.SetReadDeadline(d)
 }
 
+// Close sends what is held (a last "221" or "421") and closes.
 func (c *trackedConn) Close() error {
+	if c.coalesce {
+		c.wmu.Lock()
+		c.sendHeldLocked()
+		c.wmu.Unlock()
+	}
 	c.t.mu.Lock()
 	delete(c.t.conns, c)
 	c.t.mu.Unlock()

@@ -37,6 +37,15 @@ type account struct {
 // address returns user@domain.
 func (a *account) address() string { return a.local + "@" + a.domain.name }
 
+// eachMaildir calls fn for every user's Maildir.
+func (t *domainTable) eachMaildir(fn func(*maildir)) {
+	for _, d := range t.list {
+		for _, a := range d.users {
+			fn(a.box)
+		}
+	}
+}
+
 // readDomains applies -d, -u, -A, -D and -b in command-line order: each of
 // the last four belongs to the -d before it, as in twistd.
 func readDomains(opts []option) (*domainTable, error) {

@@ -60,13 +60,20 @@ func loadBody(id string) string {
 
 // TestSIGKILLDuringLoadLosesNothing kills the server with SIGKILL while
 // eight clients send, then checks that every message that got its 250 is
-// complete in new/ and that new/ holds nothing partial.
+// complete in new/ and that new/ holds nothing partial, in both --fsync
+// modes.
 func TestSIGKILLDuringLoadLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server process")
 	}
+	for _, mode := range []string{fsyncGroup, fsyncMessage} {
+		t.Run(mode, func(t *testing.T) { killDuringLoad(t, mode) })
+	}
+}
+
+func killDuringLoad(t *testing.T, mode string) {
 	dir := t.TempDir()
-	cmd, addr := startServerProcess(t, "-H", "localhost", "-d", "localhost="+dir, "-u", "joe=pw", "-s", loop, "--no-pop3")
+	cmd, addr := startServerProcess(t, "-H", "localhost", "-d", "localhost="+dir, "-u", "joe=pw", "-s", loop, "--no-pop3", "--fsync", mode)
 
 	const clients, killAfter = 8, 300
 	var (

@@ -17,6 +17,11 @@ type maildir struct {
 	path    string
 	newSync *dirSyncer
 	curSync *dirSyncer
+
+	// perMessage makes each delivery fdatasync and fsync on its own
+	// (--fsync message) instead of joining its filesystem's syncGroup.
+	perMessage bool
+	group      atomic.Pointer[syncGroup] // found on first delivery
 }
 
 func newMaildir(path string) *maildir {
@@ -48,6 +53,14 @@ func (m *maildir) close() {
 func (m *maildir) deliver(msg []byte, crlfSize int) (string, error) {
 	name := uniqueName(len(msg), crlfSize)
 	tmp := filepath.Join(m.path, "tmp", name)
+	if g := m.syncGroup(); g != nil {
+		f, err := createWritten(tmp, msg)
+		if err != nil {
+			return "", err
+		}
+		p := &pendingFile{f: f, tmp: tmp, dst: filepath.Join(m.path, "new", name), box: m}
+		return name, g.commit(p)
+	}
 	if err := writeDurably(tmp, msg); err != nil {
 		return "", err
 	}
@@ -56,6 +69,39 @@ func (m *maildir) deliver(msg []byte, crlfSize int) (string, error) {
 		return "", err
 	}
 	return name, m.newSync.sync()
+}
+
+// syncGroup returns the group commit of the Maildir's filesystem, or nil
+// for --fsync message (or when tmp/ cannot be looked at, so that the
+// delivery fails on its own with the clearer error).
+func (m *maildir) syncGroup() *syncGroup {
+	if m.perMessage {
+		return nil
+	}
+	if g := m.group.Load(); g != nil {
+		return g
+	}
+	g, err := groupFor(filepath.Join(m.path, "tmp"))
+	if err != nil {
+		return nil
+	}
+	m.group.Store(g)
+	return g
+}
+
+// createWritten creates path (which must not exist) and writes data,
+// leaving the file open and not yet synced. On error the file is removed.
+func createWritten(path string, data []byte) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, err
+	}
+	return f, nil
 }
 
 // writeDurably creates path (which must not exist), writes data and

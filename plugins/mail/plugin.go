@@ -51,6 +51,7 @@ const (
 	flagRelayDNS          = "relay-dns"
 	flagRelayPort         = "relay-port"
 	flagProgramTimeout    = "program-timeout"
+	flagFsync             = "fsync"
 	defaultSMTP           = "tcp:8025"
 	defaultPOP3           = "tcp:8110"
 	defaultMaxSize        = 10 << 20
@@ -115,6 +116,7 @@ func flags(ord *ordered) []cli.Flag {
 		&cli.StringFlag{Name: flagRelayDNS, Usage: "look MX records up at `HOST:PORT` instead of the system's resolver"},
 		&cli.IntFlag{Name: flagRelayPort, Value: 25, Usage: "deliver relayed mail to `PORT` of each MX"},
 		&cli.DurationFlag{Name: flagProgramTimeout, Value: defaultProgramTimeout, Usage: "kill an alias |program still running after `DURATION`"},
+		&cli.StringFlag{Name: flagFsync, Value: fsyncGroup, Usage: "how messages reach the disk before their 250: `MODE` group (messages arriving together share one syncfs and one directory fsync) or message (each its own fdatasync and directory fsync)"},
 	}
 }
 

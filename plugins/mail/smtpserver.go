@@ -26,6 +26,7 @@ type smtpServer struct {
 
 func newSMTPServer(m *mailer, ep endpoint.Endpoint) (*smtpServer, endpoint.Endpoint) {
 	s := &smtpServer{m: m, t: newTracker()}
+	s.t.coalesce = true
 	srv := smtp.NewServer(&smtpBackend{m: m})
 	c := m.c
 	srv.Domain = c.hostname

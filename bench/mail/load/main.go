@@ -3,6 +3,14 @@
 // that got its 250 is complete in the recipient's Maildir.
 //
 //	load -addr 127.0.0.1:8025 -conns 10 -duration 10s -maildir DIR/joe -run r1
+//	load -pipeline ...   # MAIL, RCPT and DATA in one write when the server offers PIPELINING
+//
+// The client is a small one of its own (net/textproto), the same for every
+// server, so the only difference between runs is what the server offers:
+// without -pipeline each command waits for its reply, as net/smtp does;
+// with it a server that offers PIPELINING (RFC 2920) gets MAIL, RCPT and
+// DATA in one write and answers them together, as Postfix's client does,
+// and one that does not is still spoken to one command at a time.
 package main
 
 import (
@@ -10,7 +18,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
-	"net/smtp"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +37,7 @@ func main() {
 	maildir := flag.String("maildir", "", "the recipient's Maildir, to verify afterwards")
 	run := flag.String("run", "r", "a tag that makes this run's message ids unique")
 	wait := flag.Duration("wait", 20*time.Second, "wait this long for the server to listen")
+	pipeline := flag.Bool("pipeline", false, "pipeline MAIL, RCPT and DATA when the server offers PIPELINING")
 	probe := flag.String("disk-probe", "", "instead of sending, time 200 rounds of write+fdatasync+rename+dir fsync of a 2 KiB file in this directory")
 	flag.Parse()
 	if *probe != "" {
@@ -53,25 +62,23 @@ func main() {
 			defer wg.Done()
 			var mine []string
 			defer func() { mu.Lock(); accepted = append(accepted, mine...); mu.Unlock() }()
-			cl, err := smtp.Dial(*addr)
+			cl, err := dial(*addr, *pipeline)
 			if err != nil {
+				fmt.Fprintln(os.Stderr, "load:", err)
 				errs.Add(1)
 				return
 			}
-			defer cl.Close()
-			if err := cl.Hello("load.example"); err != nil {
-				errs.Add(1)
-				return
-			}
+			defer cl.conn.Close()
 			for i := 0; time.Now().Before(deadline); i++ {
 				id := fmt.Sprintf("%s-c%d-m%d", *run, c, i)
-				if err := sendOne(cl, *to, id, *size); err != nil {
+				if err := cl.send(*to, id, body(id, *size)); err != nil {
+					fmt.Fprintln(os.Stderr, "load:", err)
 					errs.Add(1)
 					return
 				}
 				mine = append(mine, id)
 			}
-			cl.Quit()
+			cl.quit()
 		}()
 	}
 	wg.Wait()
@@ -85,22 +92,83 @@ func main() {
 	fmt.Printf("accepted=%d rate=%.0f lost=%d errors=%d\n", len(accepted), rate, lost, errs.Load())
 }
 
-func sendOne(cl *smtp.Client, to, id string, size int) error {
-	if err := cl.Mail("load@example.com"); err != nil {
-		return err
-	}
-	if err := cl.Rcpt(to); err != nil {
-		return err
-	}
-	w, err := cl.Data()
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(body(id, size)); err != nil {
-		return err
-	}
-	return w.Close()
+// client speaks just enough SMTP to send messages as fast as the server
+// lets it.
+type client struct {
+	conn     net.Conn
+	text     *textproto.Conn
+	pipeline bool // the server offers PIPELINING and -pipeline asks for it
 }
+
+func dial(addr string, pipeline bool) (*client, error) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	cl := &client{conn: conn, text: textproto.NewConn(conn)}
+	if _, _, err := cl.text.ReadResponse(220); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("greeting: %w", err)
+	}
+	_, ext, err := cl.cmd(250, "EHLO load.example")
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("EHLO: %w", err)
+	}
+	for _, line := range strings.Split(ext, "\n") {
+		if strings.EqualFold(strings.TrimSpace(line), "PIPELINING") {
+			cl.pipeline = pipeline
+		}
+	}
+	return cl, nil
+}
+
+// cmd sends one command and reads its reply.
+func (cl *client) cmd(code int, line string) (int, string, error) {
+	if err := cl.text.PrintfLine("%s", line); err != nil {
+		return 0, "", err
+	}
+	return cl.text.ReadResponse(code)
+}
+
+// send sends one message (CRLF line ends, no line starting with a dot)
+// and returns nil once the server answered 250 to its end.
+func (cl *client) send(to, id string, msg []byte) error {
+	mail, rcpt := "MAIL FROM:<load@example.com>", "RCPT TO:<"+to+">"
+	if cl.pipeline {
+		w := cl.text.Writer.W
+		w.WriteString(mail + "\r\n" + rcpt + "\r\n" + "DATA\r\n")
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		for _, code := range []int{250, 250, 354} {
+			if _, _, err := cl.text.ReadResponse(code); err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+		}
+	} else {
+		for _, c := range []struct {
+			code int
+			line string
+		}{{250, mail}, {250, rcpt}, {354, "DATA"}} {
+			if _, _, err := cl.cmd(c.code, c.line); err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+		}
+	}
+	w := cl.text.Writer.W
+	w.Write(msg)
+	w.WriteString(".\r\n")
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if _, _, err := cl.text.ReadResponse(250); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	return nil
+}
+
+func (cl *client) quit() { cl.cmd(221, "QUIT") }
 
 // body is a message of about size bytes: a header naming it, then lines
 // of filler, then "END id" so a cut-off copy is caught.
