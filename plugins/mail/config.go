@@ -28,6 +28,8 @@ type config struct {
 	tls          *endpoint.TLS // for STARTTLS and STLS; nil when none
 
 	maxSize        int64
+	maxConns       int
+	maxConnsPerIP  int
 	maxRcpts       int
 	maxLine        int
 	timeout        time.Duration
@@ -60,6 +62,8 @@ func readConfig(f runner.Flags, opts []option) (*config, error) {
 		disableAnon:    f.Bool(flagDisableAnon),
 		insecureAuth:   f.Bool(flagInsecureAuth),
 		maxSize:        int64(f.Int(flagMaxSize)),
+		maxConns:       f.Int(flagMaxConns),
+		maxConnsPerIP:  f.Int(flagMaxConnsPerIP),
 		maxRcpts:       f.Int(flagMaxRcpts),
 		maxLine:        f.Int(flagMaxLine),
 		timeout:        f.Duration(flagTimeout),
@@ -130,6 +134,10 @@ func (c *config) checkLimits() error {
 	switch {
 	case c.maxSize < 1:
 		return fmt.Errorf("--%s %d: must be at least 1", flagMaxSize, c.maxSize)
+	case c.maxConns < 0:
+		return fmt.Errorf("--%s %d: must be 0 (no limit) or more", flagMaxConns, c.maxConns)
+	case c.maxConnsPerIP < 0:
+		return fmt.Errorf("--%s %d: must be 0 (no limit) or more", flagMaxConnsPerIP, c.maxConnsPerIP)
 	case c.maxRcpts < 1:
 		return fmt.Errorf("--%s %d: must be at least 1", flagMaxRcpts, c.maxRcpts)
 	case c.maxLine < 80:

@@ -24,6 +24,11 @@ type tracker struct {
 	// coalesce holds each connection's replies until it next reads (see
 	// trackedConn.Write).
 	coalesce bool
+	// limits caps the connections open at once; nil: no limits.
+	limits *connLimits
+	// plain: the listener speaks the protocol in the clear, so a refused
+	// client can be told why (not so below implicit TLS).
+	plain bool
 }
 
 func newTracker() *tracker {
@@ -65,19 +70,30 @@ type trackedListener struct {
 	t *tracker
 }
 
+// Accept returns the next connection within the limits; one over them is
+// refused and closed here, and Accept goes on waiting.
 func (l *trackedListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		l.t.mu.Lock()
+		open := len(l.t.conns)
+		l.t.mu.Unlock()
+		if ok, why := l.t.limits.admit(c, open); !ok {
+			l.t.limits.refuse(c, l.t.plain, why)
+			continue
+		}
+		tracked := &trackedConn{Conn: c, t: l.t, coalesce: l.t.coalesce}
+		l.t.mu.Lock()
+		l.t.conns[tracked] = struct{}{}
+		if l.t.closing {
+			c.SetReadDeadline(aLongTimeAgo)
+		}
+		l.t.mu.Unlock()
+		return tracked, nil
 	}
-	tracked := &trackedConn{Conn: c, t: l.t, coalesce: l.t.coalesce}
-	l.t.mu.Lock()
-	l.t.conns[tracked] = struct{}{}
-	if l.t.closing {
-		c.SetReadDeadline(aLongTimeAgo)
-	}
-	l.t.mu.Unlock()
-	return tracked, nil
 }
 
 // trackedEndpoint binds like the endpoint it wraps, with the tracker
@@ -91,6 +107,7 @@ type trackedEndpoint struct {
 
 func (e trackedEndpoint) Listen(ctx context.Context, env *endpoint.Env) (net.Listener, error) {
 	if t, ok := e.Endpoint.(*endpoint.TLS); ok {
+		e.t.plain = false
 		l, err := t.TCP.Listen(ctx, env)
 		if err != nil {
 			return nil, err
@@ -101,6 +118,7 @@ func (e trackedEndpoint) Listen(ctx context.Context, env *endpoint.Env) (net.Lis
 	if err != nil {
 		return nil, err
 	}
+	e.t.plain = true
 	return e.t.listener(l), nil
 }
 
@@ -211,7 +229,8 @@ func (c *trackedConn) SetDeadline(d time.Time) error {
 	return c.SetReadDeadline(d)
 }
 
-// Close sends what is held (a last "221" or "421") and closes.
+// Close sends what is held (a last "221" or "421"), closes, and counts
+// the connection out of the limits (once, however often it is closed).
 func (c *trackedConn) Close() error {
 	if c.coalesce {
 		c.wmu.Lock()
@@ -219,8 +238,12 @@ func (c *trackedConn) Close() error {
 		c.wmu.Unlock()
 	}
 	c.t.mu.Lock()
+	_, open := c.t.conns[c]
 	delete(c.t.conns, c)
 	c.t.mu.Unlock()
+	if open {
+		c.t.limits.release(c.Conn)
+	}
 	return c.Conn.Close()
 }
 

@@ -246,3 +246,8 @@ func stopNow(t testing.TB, svc service.Service) {
 		t.Fatal(err)
 	}
 }
+
+// buildMailErr builds the plugin from args and returns Make's error.
+func buildMailErr(args []string) (service.Service, error) {
+	return runner.Build(Plugin(), args, runner.Env{})
+}

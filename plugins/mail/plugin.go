@@ -52,6 +52,10 @@ const (
 	flagRelayPort         = "relay-port"
 	flagProgramTimeout    = "program-timeout"
 	flagFsync             = "fsync"
+	flagMaxConns          = "max-connections"
+	flagMaxConnsPerIP     = "max-connections-per-ip"
+	defaultMaxConns       = 1000
+	defaultMaxConnsPerIP  = 50
 	defaultSMTP           = "tcp:8025"
 	defaultPOP3           = "tcp:8110"
 	defaultMaxSize        = 10 << 20
@@ -108,6 +112,8 @@ func flags(ord *ordered) []cli.Flag {
 		&cli.StringFlag{Name: flagTLSKey, Usage: "PEM private key `FILE` for STARTTLS and STLS [default: --tls-cert]"},
 		&cli.IntFlag{Name: flagMaxSize, Value: defaultMaxSize, Usage: "largest message accepted, in `BYTES` (SIZE)"},
 		&cli.IntFlag{Name: flagMaxRcpts, Value: defaultMaxRecipients, Usage: "recipients per message, at most `N`"},
+		&cli.IntFlag{Name: flagMaxConns, Value: defaultMaxConns, Usage: "connections each SMTP or POP3 endpoint keeps open at once, at most `N` (0: no limit); more are refused"},
+		&cli.IntFlag{Name: flagMaxConnsPerIP, Value: defaultMaxConnsPerIP, Usage: "connections from one client address to one endpoint, at most `N` (0: no limit)"},
 		&cli.IntFlag{Name: flagMaxLine, Value: defaultMaxLineLength, Usage: "longest command or message line, in `BYTES`"},
 		&cli.DurationFlag{Name: flagTimeout, Value: defaultTimeout, Usage: "close an SMTP connection silent for `DURATION`"},
 		&cli.DurationFlag{Name: flagPOP3Timeout, Value: defaultPOP3Timeout, Usage: "close a POP3 connection silent for `DURATION`"},

@@ -32,6 +32,8 @@ type pop3Server struct {
 
 func newPOP3Server(m *mailer, ep endpoint.Endpoint) (*pop3Server, endpoint.Endpoint) {
 	s := &pop3Server{m: m, t: newTracker()}
+	s.t.limits = newConnLimits(m.c.maxConns, m.c.maxConnsPerIP,
+		"-ERR [SYS/TEMP] Too many connections, try again later\r\n", m.log)
 	return s, trackedEndpoint{Endpoint: ep, t: s.t}
 }
 

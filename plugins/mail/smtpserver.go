@@ -27,6 +27,8 @@ type smtpServer struct {
 func newSMTPServer(m *mailer, ep endpoint.Endpoint) (*smtpServer, endpoint.Endpoint) {
 	s := &smtpServer{m: m, t: newTracker()}
 	s.t.coalesce = true
+	s.t.limits = newConnLimits(m.c.maxConns, m.c.maxConnsPerIP,
+		fmt.Sprintf("421 4.7.0 %s Too many connections, try again later\r\n", m.c.hostname), m.log)
 	srv := smtp.NewServer(&smtpBackend{m: m})
 	c := m.c
 	srv.Domain = c.hostname
