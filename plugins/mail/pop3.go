@@ -225,6 +225,7 @@ func (s *pop3Session) capa() {
 	}
 	if s.state == stateAuth && s.plainAllowed() {
 		s.reply("USER")
+		s.reply("SASL " + strings.Join(saslMechanisms, " "))
 	}
 	if s.state == stateAuth && s.m.c.tls != nil && !s.isTLS() {
 		s.reply("STLS")
@@ -283,6 +284,8 @@ func (s *pop3Session) authCommand(c pop3Cmd) bool {
 		}
 		acct := s.m.domains.login(c.args[0])
 		return s.login(acct, acct != nil && s.apopOK(acct, c.args[1]), c.args[0])
+	case "AUTH":
+		return s.auth(c)
 	case "STLS":
 		return s.stls()
 	default:
