@@ -41,7 +41,8 @@ type config struct {
 	retry         time.Duration
 	relayDNS      string
 	relayPort     int
-	bouncePM      bool // -b: relay bounces go to the postmaster
+	smarthost     *smarthost // nil: deliver by MX
+	bouncePM      bool       // -b: relay bounces go to the postmaster
 
 	smtp, pop3 []endpoint.Endpoint
 }
@@ -119,6 +120,9 @@ func readConfig(f runner.Flags, opts []option) (*config, error) {
 		}
 	}
 	if err := c.domains.checkRemoteAliases(c.queueDir != ""); err != nil {
+		return nil, err
+	}
+	if c.smarthost, err = readSmarthost(f, c.relayPort, c.queueDir != ""); err != nil {
 		return nil, err
 	}
 	if err := c.readEndpoints(f); err != nil {

@@ -52,6 +52,9 @@ const (
 	flagRelayPort         = "relay-port"
 	flagProgramTimeout    = "program-timeout"
 	flagFsync             = "fsync"
+	flagSmarthost         = "smarthost"
+	flagSmarthostAuth     = "smarthost-auth"
+	flagSmarthostCA       = "smarthost-ca"
 	flagMaxConns          = "max-connections"
 	flagMaxConnsPerIP     = "max-connections-per-ip"
 	defaultMaxConns       = 1000
@@ -119,6 +122,9 @@ func flags(ord *ordered) []cli.Flag {
 		&cli.DurationFlag{Name: flagPOP3Timeout, Value: defaultPOP3Timeout, Usage: "close a POP3 connection silent for `DURATION`"},
 		&cli.DurationFlag{Name: flagQueueLifetime, Value: defaultQueueLifetime, Usage: "bounce relayed mail not delivered within `DURATION`"},
 		&cli.DurationFlag{Name: flagRetry, Value: defaultRetry, Usage: "first relay retry after `DURATION`; doubles up to an hour"},
+		&cli.StringFlag{Name: flagSmarthost, Usage: "send all relayed mail to `HOST[:PORT]` instead of each domain's MX [port: --relay-port]"},
+		&cli.StringFlag{Name: flagSmarthostAuth, Usage: "log in to the smarthost with `USER:PASS` or file:PATH (first line USER:PASS); requires STARTTLS with a valid certificate"},
+		&cli.StringFlag{Name: flagSmarthostCA, Usage: "check the smarthost's certificate against the PEM `FILE` instead of the system's roots"},
 		&cli.StringFlag{Name: flagRelayDNS, Usage: "look MX records up at `HOST:PORT` instead of the system's resolver"},
 		&cli.IntFlag{Name: flagRelayPort, Value: 25, Usage: "deliver relayed mail to `PORT` of each MX"},
 		&cli.DurationFlag{Name: flagProgramTimeout, Value: defaultProgramTimeout, Usage: "kill an alias |program still running after `DURATION`"},

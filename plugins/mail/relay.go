@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -34,6 +35,13 @@ const (
 // the domain's MX hosts in preference order (or the domain itself when it
 // has no MX record, RFC 5321 5.1).
 func (m *mailer) relayTo(ctx context.Context, from string, rcpts []string, msg []byte) []rcptResult {
+	if sh := m.c.smarthost; sh != nil {
+		res, err := m.relayHost(ctx, sh.host, from, rcpts, msg)
+		if err != nil {
+			return everyone(rcpts, fmt.Errorf("smarthost %s did not take the message: %w", sh.address(), err), false, sh.host)
+		}
+		return res
+	}
 	byDomain := map[string][]string{}
 	var domains []string
 	for _, r := range rcpts {
@@ -160,6 +168,9 @@ func (m *mailer) relayHost(ctx context.Context, host, from string, rcpts []strin
 // so it is tried first, and a host that does not offer it (or fails the
 // handshake) is dialled again in plain text.
 func (m *mailer) relayClient(ctx context.Context, host string) (*smtp.Client, error) {
+	if sh := m.c.smarthost; sh != nil && sh.user != "" {
+		return m.smarthostClient(ctx, sh)
+	}
 	conn, err := m.dialMX(ctx, host)
 	if err != nil {
 		return nil, err
@@ -183,7 +194,35 @@ func (m *mailer) relayClient(ctx context.Context, host string) (*smtp.Client, er
 	return c, nil
 }
 
+// smarthostClient connects to a smarthost that gets a password: STARTTLS
+// with a certificate checked for its name, then EHLO and AUTH PLAIN. Any
+// failure is temporary (the message stays queued, the log says why), since
+// a wrong password or certificate is the operator's to fix.
+func (m *mailer) smarthostClient(ctx context.Context, sh *smarthost) (*smtp.Client, error) {
+	conn, err := m.dialMX(ctx, sh.host)
+	if err != nil {
+		return nil, err
+	}
+	c, err := smtp.NewClientStartTLS(conn, sh.tlsConfig())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errSmarthostNoTLS, err)
+	}
+	if err := c.Hello(m.c.hostname); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if err := c.Auth(sasl.NewPlainClient("", sh.user, sh.pass)); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("AUTH as %s: %w", sh.user, err)
+	}
+	return c, nil
+}
+
 func (m *mailer) dialMX(ctx context.Context, host string) (net.Conn, error) {
+	port := m.c.relayPort
+	if sh := m.c.smarthost; sh != nil {
+		port = sh.port
+	}
 	addrs, err := m.resolver().LookupHost(ctx, host)
 	if err != nil {
 		return nil, err
@@ -191,7 +230,7 @@ func (m *mailer) dialMX(ctx context.Context, host string) (net.Conn, error) {
 	d := net.Dialer{Timeout: relayDialTimeout}
 	for _, a := range addrs {
 		var conn net.Conn
-		if conn, err = d.DialContext(ctx, "tcp", net.JoinHostPort(a, strconv.Itoa(m.c.relayPort))); err == nil {
+		if conn, err = d.DialContext(ctx, "tcp", net.JoinHostPort(a, strconv.Itoa(port))); err == nil {
 			return conn, nil
 		}
 	}
