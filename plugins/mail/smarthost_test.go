@@ -97,7 +97,7 @@ func TestSmarthostOptions(t *testing.T) {
 		{withQueue("--smarthost", "relay.example:0"), "is not a port number"},
 		{withQueue("--smarthost", "user@relay.example"), "not HOST or HOST:PORT"},
 		{withQueue("--smarthost", "relay.example", "--smarthost-auth", "nopassword"), "must be USER:PASSWORD"},
-		{withQueue("--smarthost", "relay.example", "--smarthost-auth", "file:" + filepath.Join(dir, "missing")), "no such file"},
+		{withQueue("--smarthost", "relay.example", "--smarthost-auth", "file:"+filepath.Join(dir, "missing")), "no such file"},
 		{withQueue("--smarthost", "relay.example", "--smarthost-ca", authFile), "no PEM certificate"},
 	} {
 		_, err := buildMailErr(tc.args)
