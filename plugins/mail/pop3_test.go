@@ -13,7 +13,7 @@ import (
 )
 
 // mailWith starts a server and delivers n numbered messages to joe.
-func mailWith(t *testing.T, n int, more ...string) (*mailServer, string) {
+func mailWith(t testing.TB, n int, more ...string) (*mailServer, string) {
 	t.Helper()
 	dir := t.TempDir()
 	s := startMail(t, baseArgs(dir, more...)...)
