@@ -12,6 +12,7 @@
 #
 #   bench/mail/run.sh                 # 10 s per measurement
 #   DUR=30 bench/mail/run.sh          # longer
+#   CONNS="1 10 40" bench/mail/run.sh # other connection counts [1 10]
 #   PEERS=/path/to/shared/peers bench/mail/run.sh
 #   WORKDIR=/somewhere bench/mail/run.sh   # where the Maildirs go [bench/results]
 #
@@ -73,7 +74,7 @@ ceiling() {
 }
 echo "disk ceiling (Maildir deliveries alone, group commit): 1 writer $(ceiling 1) msg/s, 10 writers $(ceiling 10) msg/s"
 printf '%-5s | %-9s | %14s | %12s | %6s | %22s | %s\n' conns client "gotwistd msg/s" "twistd msg/s" ratio "CPU µs/msg (g/t)" "lost (g/t)"
-for conns in 1 10; do
+for conns in ${CONNS:-1 10}; do
   for client in lockstep pipelined; do
     flags=(); [ "$client" = pipelined ] && flags=(-pipeline)
     g=$(measure "$gpid" "$gport" "$work/g" "$conns" "g$conns$client" "${flags[@]}")
