@@ -107,14 +107,11 @@ func createWritten(path string, data []byte) (*os.File, error) {
 // writeDurably creates path (which must not exist), writes data and
 // fdatasyncs it. On error the file is removed.
 func writeDurably(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := createWritten(path, data)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = datasync(f)
-	}
+	err = datasync(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
