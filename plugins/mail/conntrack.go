@@ -96,6 +96,14 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 	}
 }
 
+// track makes ep bind through t, and tells t whether its clients speak in
+// the clear (so that a refused one can be told why).
+func track(ep endpoint.Endpoint, t *tracker) endpoint.Endpoint {
+	_, tlsOnTop := ep.(*endpoint.TLS)
+	t.plain = !tlsOnTop
+	return trackedEndpoint{Endpoint: ep, t: t}
+}
+
 // trackedEndpoint binds like the endpoint it wraps, with the tracker
 // between the socket and TLS: for an ssl: endpoint it binds the TCP part
 // and puts TLS on top itself (as endpoint.TLS's documentation offers), so
@@ -107,7 +115,6 @@ type trackedEndpoint struct {
 
 func (e trackedEndpoint) Listen(ctx context.Context, env *endpoint.Env) (net.Listener, error) {
 	if t, ok := e.Endpoint.(*endpoint.TLS); ok {
-		e.t.plain = false
 		l, err := t.TCP.Listen(ctx, env)
 		if err != nil {
 			return nil, err
@@ -118,7 +125,6 @@ func (e trackedEndpoint) Listen(ctx context.Context, env *endpoint.Env) (net.Lis
 	if err != nil {
 		return nil, err
 	}
-	e.t.plain = true
 	return e.t.listener(l), nil
 }
 

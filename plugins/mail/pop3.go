@@ -35,7 +35,7 @@ func newPOP3Server(m *mailer, ep endpoint.Endpoint) (*pop3Server, endpoint.Endpo
 	s := &pop3Server{m: m, t: newTracker()}
 	s.t.limits = newConnLimits(m.c.maxConns, m.c.maxConnsPerIP,
 		"-ERR [SYS/TEMP] Too many connections, try again later\r\n", m.log)
-	return s, trackedEndpoint{Endpoint: ep, t: s.t}
+	return s, track(ep, s.t)
 }
 
 // Serve accepts connections until Shutdown or a listener error.

@@ -171,7 +171,11 @@ func (m *mailer) relayClient(ctx context.Context, host string) (*smtp.Client, er
 	if sh := m.c.smarthost; sh != nil && sh.user != "" {
 		return m.smarthostClient(ctx, sh)
 	}
-	conn, err := m.dialMX(ctx, host)
+	port := m.c.relayPort
+	if sh := m.c.smarthost; sh != nil {
+		port = sh.port
+	}
+	conn, err := m.dialMX(ctx, host, port)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +187,7 @@ func (m *mailer) relayClient(ctx context.Context, host string) (*smtp.Client, er
 		}
 		return c, nil
 	}
-	if conn, err = m.dialMX(ctx, host); err != nil {
+	if conn, err = m.dialMX(ctx, host, port); err != nil {
 		return nil, err
 	}
 	c = smtp.NewClient(conn)
@@ -199,7 +203,7 @@ func (m *mailer) relayClient(ctx context.Context, host string) (*smtp.Client, er
 // failure is temporary (the message stays queued, the log says why), since
 // a wrong password or certificate is the operator's to fix.
 func (m *mailer) smarthostClient(ctx context.Context, sh *smarthost) (*smtp.Client, error) {
-	conn, err := m.dialMX(ctx, sh.host)
+	conn, err := m.dialMX(ctx, sh.host, sh.port)
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +222,8 @@ func (m *mailer) smarthostClient(ctx context.Context, sh *smarthost) (*smtp.Clie
 	return c, nil
 }
 
-func (m *mailer) dialMX(ctx context.Context, host string) (net.Conn, error) {
-	port := m.c.relayPort
-	if sh := m.c.smarthost; sh != nil {
-		port = sh.port
-	}
+// dialMX connects to port on one of host's addresses.
+func (m *mailer) dialMX(ctx context.Context, host string, port int) (net.Conn, error) {
 	addrs, err := m.resolver().LookupHost(ctx, host)
 	if err != nil {
 		return nil, err

@@ -44,7 +44,7 @@ func newSMTPServer(m *mailer, ep endpoint.Endpoint) (*smtpServer, endpoint.Endpo
 		srv.TLSConfig = c.tls.Config()
 	}
 	s.srv = srv
-	return s, trackedEndpoint{Endpoint: ep, t: s.t}
+	return s, track(ep, s.t)
 }
 
 // Serve serves l until Shutdown.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -106,19 +105,17 @@ func (s *session) mayRelay(to string) error {
 }
 
 func (s *session) fromRelayNet() bool {
-	switch a := s.conn.Conn().RemoteAddr().(type) {
-	case *net.UnixAddr:
+	c := s.conn.Conn()
+	if _, unix := c.RemoteAddr().(*net.UnixAddr); unix {
 		return true
-	case *net.TCPAddr:
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if !ok {
-			return false
-		}
-		ip = ip.Unmap()
-		for _, p := range s.m.c.relayFrom {
-			if p.Contains(ip) {
-				return true
-			}
+	}
+	ip, ok := peerIP(c)
+	if !ok {
+		return false
+	}
+	for _, p := range s.m.c.relayFrom {
+		if p.Contains(ip) {
+			return true
 		}
 	}
 	return false
