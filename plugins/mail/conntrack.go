@@ -3,6 +3,7 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -235,8 +236,10 @@ func (c *trackedConn) SetDeadline(d time.Time) error {
 	return c.SetReadDeadline(d)
 }
 
-// Close sends what is held (a last "221" or "421"), closes, and counts
-// the connection out of the limits (once, however often it is closed).
+// Close sends what is held (a last "221" or "421"), counts the connection
+// out of the limits, and closes it once the client has had its chance to
+// read the last reply (see lingerBeforeClose). Only the first call does
+// more than close.
 func (c *trackedConn) Close() error {
 	if c.coalesce {
 		c.wmu.Lock()
@@ -246,11 +249,31 @@ func (c *trackedConn) Close() error {
 	c.t.mu.Lock()
 	_, open := c.t.conns[c]
 	delete(c.t.conns, c)
+	stopping := c.t.closing
 	c.t.mu.Unlock()
 	if open {
 		c.t.limits.release(c.Conn)
+		if !stopping {
+			lingerBeforeClose(c.Conn)
+		}
 	}
 	return c.Conn.Close()
+}
+
+// lingerBeforeClose half-closes a TCP connection and reads and drops what
+// the client still sends, for up to a second, until it closes too.
+// Closing a socket with unread input makes the kernel send a reset, which
+// can destroy a reply still on its way, such as the one that explains why
+// the server is hanging up ("line too long"). During a stop the server
+// does not wait: the connections it ends then are idle, with nothing
+// unread.
+func lingerBeforeClose(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	io.CopyN(io.Discard, c, 1<<18)
 }
 
 // trackedOf finds the tracked connection under c (which may be TLS).

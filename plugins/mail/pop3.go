@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -140,7 +139,7 @@ func (s *pop3Session) serve() {
 		if s.acct != nil {
 			s.m.unlockMailbox(s.acct)
 		}
-		lingerClose(s.conn)
+		s.conn.Close()
 	}()
 	if tc, ok := s.conn.(*tls.Conn); ok {
 		s.conn.SetDeadline(time.Now().Add(s.m.c.pop3Timeout))
@@ -450,19 +449,4 @@ func (s *pop3Session) retrieve(c pop3Cmd) {
 		s.reply("+OK top of message follows")
 	}
 	writeDotStuffed(s.w, data, lines)
-}
-
-// lingerClose closes c once the client has had its chance to read the last
-// reply. Closing a socket with unread input makes the kernel send a reset,
-// which can destroy a reply still on its way (such as "-ERR line too
-// long"); so a plain connection is half-closed first and what the client
-// still sends is read and dropped for up to a second, until it closes too.
-func lingerClose(c net.Conn) {
-	if tc, ok := c.(*trackedConn); ok {
-		if cw, ok := tc.Conn.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-			tc.Conn.SetReadDeadline(time.Now().Add(time.Second))
-			io.CopyN(io.Discard, tc.Conn, 1<<18)
-		}
-	}
-	c.Close()
 }

@@ -1,15 +1,18 @@
 package mail
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/smtp"
 	"net/textproto"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gotwistd/gotwistd/runner"
 )
@@ -237,5 +240,35 @@ func TestMailLoopRefused(t *testing.T) {
 	}
 	if err := send(s.smtp[0], "a@example.com", []string{"joe@localhost"}, strings.Repeat("Received: x\r\n", 49)+"\r\nbody\r\n"); err != nil {
 		t.Errorf("49 Received: headers: %v", err)
+	}
+}
+
+// A server that hangs up on a client still sending (here: a command line
+// over --max-line-length, followed by more) sends its reason and then an
+// orderly close, not a reset: a reset discards whatever of the reply has
+// not left the server yet and shows the client an error instead of the end.
+func TestHangUpIsAnOrderlyClose(t *testing.T) {
+	dir := t.TempDir()
+	s := startMail(t, baseArgs(dir, "--max-line-length", "200")...)
+	for i := range 20 {
+		c, err := net.Dial("tcp", s.smtp[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		r := bufio.NewReader(c)
+		r.ReadString('\n') // 220
+		// One write: the too-long line and 64 KiB after it, still unread
+		// when the server closes.
+		c.Write([]byte("HELO " + strings.Repeat("z", 300) + "\r\n" + strings.Repeat("NOOP\r\n", 64<<10/6)))
+		line, err := r.ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "500 ") {
+			t.Fatalf("attempt %d: %q, %v; want the 500 that says why", i, line, err)
+		}
+		// Then an orderly end of the stream, not a reset.
+		if _, err := io.Copy(io.Discard, r); err != nil {
+			t.Fatalf("attempt %d: after the 500: %v, want a clean close", i, err)
+		}
+		c.Close()
 	}
 }
