@@ -202,12 +202,8 @@ func (s *server) Shutdown(ctx context.Context) error {
 		c.Close()
 	}
 	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
+	if service.Wait(ctx, &s.wg) == nil {
 		return nil
-	case <-ctx.Done():
 	}
 	s.mu.Lock()
 	for pgid := range s.procs {

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
+
+	"github.com/gotwistd/gotwistd/service"
 )
 
 // secondaries are the zones held by --secondary.
@@ -67,14 +69,7 @@ func (s *secondaries) stop(ctx context.Context) error {
 		return nil
 	}
 	s.cancel()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return service.Wait(ctx, &s.wg)
 }
 
 // refreshAll (SIGHUP) makes every zone check its primary now.

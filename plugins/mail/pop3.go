@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gotwistd/gotwistd/endpoint"
+	"github.com/gotwistd/gotwistd/service"
 )
 
 // pop3Server serves POP3 (RFC 1939, CAPA of RFC 2449, STLS of RFC 2595)
@@ -80,16 +81,12 @@ func (s *pop3Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	s.t.closeIdle()
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
+	if err := service.Wait(ctx, &s.wg); err != nil {
 		s.t.closeAll()
-		<-done
-		return ctx.Err()
+		s.wg.Wait()
+		return err
 	}
+	return nil
 }
 
 // pop3State is where a session is in RFC 1939's terms.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gotwistd/gotwistd/service"
 )
 
 // queue is the relay queue of -R DIR: mail for other domains waits there,
@@ -116,15 +118,11 @@ func (q *queue) Stop(ctx context.Context) error {
 		q.cancel()
 	}
 	q.mu.Unlock()
-	done := make(chan struct{})
-	go func() { q.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		q.msgSync.close()
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := service.Wait(ctx, &q.wg); err != nil {
+		return err
 	}
+	q.msgSync.close()
+	return nil
 }
 
 // load reads msg/ and cleans tmp/.
