@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gotwistd/gotwistd/runner"
 )
 
 func newTestMaildir(t *testing.T, perMessage bool) *maildir {
@@ -225,11 +223,11 @@ func TestPipelinedRepliesComeTogether(t *testing.T) {
 func TestFsyncOption(t *testing.T) {
 	dir := t.TempDir()
 	for _, mode := range []string{"group", "message"} {
-		if _, err := runner.Build(Plugin(), baseArgs(dir, "--fsync", mode), runner.Env{}); err != nil {
+		if _, err := buildMailErr(baseArgs(dir, "--fsync", mode)); err != nil {
 			t.Errorf("--fsync %s: %v", mode, err)
 		}
 	}
-	_, err := runner.Build(Plugin(), baseArgs(dir, "--fsync", "never"), runner.Env{})
+	_, err := buildMailErr(baseArgs(dir, "--fsync", "never"))
 	if err == nil || !strings.Contains(err.Error(), `--fsync "never": must be group or message`) {
 		t.Errorf("--fsync never: %v", err)
 	}
